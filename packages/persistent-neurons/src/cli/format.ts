@@ -1,0 +1,37 @@
+import type { Results, Stats } from '../report/results-schema.js';
+
+export function formatNumber(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(digits - 1);
+  return Number(value.toPrecision(digits)).toString();
+}
+
+function meanStd(stats: Stats): string {
+  return `${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`;
+}
+
+/** A plain-text table of a run's summary, as `pn demo` and `pn run` print it. */
+export function summaryTable(results: Results): string {
+  const metric = results.metric.name;
+  const header = ['method', 'runs', 'success', `median val ${metric}`, `mean ± std val ${metric}`, `median test ${metric}`];
+  const rows = Object.entries(results.summary).map(([method, s]) => [
+    method,
+    String(s.runs),
+    s.successRate === undefined ? '—' : `${Math.round(s.successRate * 100)}%`,
+    formatNumber(s.valMetric.median),
+    meanStd(s.valMetric),
+    formatNumber(s.testMetric.median),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  if (results.paired) {
+    const { valMetric } = results.paired;
+    lines.push(
+      '',
+      `paired persistent − reinit, val ${metric} (${valMetric.n} seeds): mean ${meanStd(valMetric)}, median ${formatNumber(valMetric.median)}` +
+        ` (${results.metric.higherIsBetter ? 'higher' : 'lower'} is better)`,
+    );
+  }
+  return lines.join('\n');
+}

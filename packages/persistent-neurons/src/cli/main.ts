@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import type { Method } from '../core/index.js';
+import {
+  experiments,
+  loadRunConfig,
+  PRESETS,
+  type ResolvedRun,
+  rerenderReport,
+  resolveConfig,
+  runExperiment,
+  UsageError,
+} from '../experiments/index.js';
+import { initBackend } from './backend.js';
+import { summaryTable } from './format.js';
+
+function defaultOutDir(experiment: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('runs', `${stamp}-${experiment}`);
+}
+
+/** A bar per method on a terminal; one line per finished method elsewhere (logs, CI). */
+function progressReporter(): { onProgress: (method: Method, done: number, total: number) => void; stop: () => void } {
+  const tty = process.stderr.isTTY;
+  let bar: SingleBar | undefined;
+  let current: Method | undefined;
+  const started = Date.now();
+  return {
+    onProgress(method, done, total) {
+      if (method !== current) {
+        bar?.stop();
+        current = method;
+        if (tty) {
+          bar = new SingleBar({ format: `${method.padEnd(13)} {bar} {percentage}% | {eta_formatted} left`, stream: process.stderr });
+          bar.start(total, done);
+        }
+      }
+      bar?.update(done);
+      if (!tty && done === total) process.stderr.write(`${method}: done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promise<void> {
+  const backend = await initBackend();
+  process.stderr.write(`${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`);
+  const progress = progressReporter();
+  try {
+    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress });
+    progress.stop();
+    process.stdout.write(`\n${summaryTable(results)}\n\n`);
+    const linear = (results.details as { linearFitMse?: number }).linearFitMse;
+    if (linear !== undefined) process.stdout.write(`best linear fit: val mse ${linear.toPrecision(4)}; success = below ${results.metric.successThreshold?.toPrecision(4)}\n`);
+    process.stdout.write(`results: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.html')}\n`);
+  } finally {
+    progress.stop();
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--seeds must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pn')
+    .description('Persistent Neurons (Min, 2020) on TensorFlow.js: run the experiments, read the reports.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('demo')
+    .description('the kink experiment at demo size (under 2 minutes): a table per method and an HTML report')
+    .option('--out <dir>', 'run directory (default runs/<time>-kink)')
+    .option('--seeds <n>', 'number of seeds', positiveInt)
+    .action(async (options: { out?: string; seeds?: number }) => {
+      const run = resolveConfig('kink', 'quick', options.seeds);
+      await execute(run, options.out ?? defaultOutDir('kink'), false);
+    });
+
+  program
+    .command('run')
+    .description('run an experiment into its own directory')
+    .argument('<experiment>', `one of: ${Object.keys(experiments).join(', ')}`)
+    .addOption(new Option('--preset <preset>', 'size').choices(PRESETS).default('quick'))
+    .option('--seeds <n>', 'number of seeds (1..n)', positiveInt)
+    .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
+    .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
+    .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
+    .action(async (name: string, options: { preset: string; seeds?: number; out?: string; set: string[]; resume?: string }) => {
+      if (options.resume) {
+        const saved = loadRunConfig(options.resume);
+        if (saved.experiment.name !== name) throw new UsageError(`${options.resume} holds a ${saved.experiment.name} run, not ${name}`);
+        if (options.set.length || options.seeds !== undefined || options.out)
+          throw new UsageError('--resume continues the saved config; drop --set, --seeds and --out');
+        await execute(saved, options.resume, true);
+        return;
+      }
+      const run = resolveConfig(name, options.preset, options.seeds, options.set);
+      await execute(run, options.out ?? defaultOutDir(name), false);
+    });
+
+  program
+    .command('list')
+    .description('the experiments and their presets')
+    .action(() => {
+      for (const experiment of Object.values(experiments)) {
+        process.stdout.write(`${experiment.name}: ${experiment.description}\n`);
+        for (const preset of PRESETS) {
+          const c = experiment.presets[preset];
+          process.stdout.write(`  ${preset.padEnd(6)} ${c.seeds} seeds, K=${c.iterations}, E=${c.epochs}, ${c.optimizer.name}\n`);
+        }
+      }
+    });
+
+  program
+    .command('report')
+    .description('re-render report.html from a run directory')
+    .argument('<run-dir>')
+    .action(async (dir: string) => {
+      process.stdout.write(`${await rerenderReport(dir)}\n`);
+    });
+  return program;
+}
+
+/** Exit codes: 0 done, 2 a usage or config problem (one line, no stack), 1 anything else. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+      return 2; // commander already printed the one-line reason
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`pn: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`pn: ${(error as Error).message}\n`);
+    if (process.env.PN_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  }
+}

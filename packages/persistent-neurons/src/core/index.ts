@@ -1,0 +1,6 @@
+export * from './methods.js';
+export * from './optimizers.js';
+export * from './penalty.js';
+export * from './random.js';
+export * from './trainer.js';
+export * from './weights.js';

@@ -1,0 +1,245 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { layerOf, type ModelWeight, type Snapshot } from './weights.js';
+
+export type PenaltyKind = 'distance' | 'inverse' | 'gaussian';
+export type Granularity = 'global' | 'layer' | 'neuron';
+export type LambdaSchedule = 'constant' | 'release';
+
+/** How persistent training pushes a trajectory away from earlier solutions (DESIGN §1). */
+export interface PenaltySpec {
+  kind: PenaltyKind;
+  granularity: Granularity;
+  /** Strength λ of the push. */
+  lambda: number;
+  schedule: LambdaSchedule;
+  /** `release`: λ falls linearly to 0 over this last fraction of an iteration. */
+  releaseFraction: number;
+  /** `inverse`: R = Σ 1/(d + epsilon). */
+  epsilon: number;
+  /** `gaussian`: σ_g = rho · ‖θ0_g − θ*_g‖. */
+  rho: number;
+  /** The persistent subset S by layer name; absent means every trainable weight. */
+  layers?: readonly string[];
+}
+
+export const defaultPenaltySpec: PenaltySpec = {
+  kind: 'distance',
+  granularity: 'neuron',
+  lambda: 0.01,
+  schedule: 'release',
+  releaseFraction: 0.25,
+  epsilon: 0.01,
+  rho: 0.5,
+};
+
+/** λ(t) at `progress` ∈ [0, 1] through an iteration. */
+export function lambdaAt(spec: PenaltySpec, progress: number): number {
+  if (spec.schedule === 'constant' || spec.releaseFraction <= 0) return spec.lambda;
+  const releaseStart = 1 - spec.releaseFraction;
+  if (progress <= releaseStart) return spec.lambda;
+  return spec.lambda * Math.max(0, (1 - progress) / spec.releaseFraction);
+}
+
+/** Keeps the gradient of d = ‖·‖₂ finite at d = 0: d = sqrt(s + SMOOTHING²). */
+const SMOOTHING = 1e-6;
+
+export interface PenaltyOptions {
+  /** Picks the persistent subset by weight name; combined with `spec.layers` when both are given. */
+  subset?: (weightName: string) => boolean;
+  /**
+   * Axis 0 of every weight indexes independent replicas of the model (several seeds trained
+   * as one batched model). Distances are then taken per replica and the penalties summed,
+   * so each replica's gradient is its own.
+   */
+  replicaAxis?: boolean;
+  /** Per-replica λ (length = replica count), overriding `spec.lambda`: one batch, several λ. */
+  replicaLambda?: readonly number[];
+}
+
+interface PersistentWeight {
+  name: string;
+  layer: string;
+  /** [replicas, rest, units]: every weight viewed as 3-D so that one code path groups them all. */
+  view: number[];
+}
+
+/**
+ * The persistent penalty λ(t) · Σ_j R(θ_S, θ*_{j,S}) of DESIGN §1, for any tfjs training loop.
+ *
+ * ```ts
+ * const penalty = new PersistentPenalty({ theta0, previousSolutions, spec });
+ * optimizer.minimize(() => tf.add(taskLoss(), penalty.value(model.trainableWeights, progress)));
+ * ```
+ * `theta0` and the solutions are snapshots (see `takeSnapshot`); the instance keeps references
+ * to them and to small precomputed tensors: call `dispose()` when the iteration ends.
+ */
+export class PersistentPenalty {
+  readonly spec: PenaltySpec;
+  private readonly options: PenaltyOptions;
+  private readonly previousSolutions: readonly Snapshot[];
+  private readonly weights: PersistentWeight[];
+  private readonly sigmas: tf.Tensor[] = [];
+  private readonly replicaLambda?: tf.Tensor1D;
+
+  constructor(args: {
+    theta0: Snapshot;
+    previousSolutions: readonly Snapshot[];
+    spec: PenaltySpec;
+    /** Names of the trainable weights the penalty may see; defaults to every name in θ0. */
+    weightNames?: readonly string[];
+    options?: PenaltyOptions;
+  }) {
+    const { theta0, previousSolutions, spec, options = {} } = args;
+    this.spec = spec;
+    this.options = options;
+    this.previousSolutions = previousSolutions;
+    const layers = spec.layers ? new Set(spec.layers) : undefined;
+    const names = (args.weightNames ?? [...theta0.keys()]).filter(
+      (name) => (!layers || layers.has(layerOf(name))) && (!options.subset || options.subset(name)),
+    );
+    if (layers) {
+      const known = new Set(names.map(layerOf));
+      const missing = spec.layers?.filter((layer) => !known.has(layer)) ?? [];
+      if (missing.length) throw new Error(`penalty layers not in the model: ${missing.join(', ')}`);
+    }
+    this.weights = names.map((name) => {
+      const tensor = theta0.get(name);
+      if (!tensor) throw new Error(`θ0 has no weight "${name}"`);
+      return { name, layer: layerOf(name), view: view3d(tensor.shape, options.replicaAxis ?? false) };
+    });
+    if (options.replicaLambda) this.replicaLambda = tf.keep(tf.tensor1d([...options.replicaLambda]));
+    if (spec.kind === 'gaussian') {
+      for (const solution of previousSolutions) {
+        const scale = tf.tidy(() => {
+          const gap = this.groupDistances((name) => theta0.get(name) as tf.Tensor, solution);
+          return tf.maximum(tf.mul(gap, spec.rho), 1e-8);
+        });
+        this.sigmas.push(tf.keep(scale));
+      }
+    }
+  }
+
+  /** Names of the weights in the persistent subset S. */
+  get persistentWeights(): string[] {
+    return this.weights.map((weight) => weight.name);
+  }
+
+  /**
+   * The scalar penalty for the current weights at `progress` ∈ [0, 1] through the iteration.
+   * `current` maps names to tensors (variables); names outside S are ignored.
+   */
+  value(current: ReadonlyMap<string, tf.Tensor> | readonly ModelWeight[], progress = 0): tf.Scalar {
+    const byName =
+      current instanceof Map ? current : new Map((current as readonly ModelWeight[]).map((w) => [w.name, w.variable]));
+    const schedule = lambdaAt({ ...this.spec, lambda: 1 }, progress);
+    return tf.tidy(() => {
+      if (!this.previousSolutions.length || !this.weights.length || schedule === 0) return tf.scalar(0);
+      const read = (name: string) => {
+        const tensor = byName.get(name);
+        if (!tensor) throw new Error(`the model has no weight "${name}" that the penalty needs`);
+        return tensor;
+      };
+      let perReplica: tf.Tensor1D = tf.zeros([this.weights[0].view[0]]);
+      this.previousSolutions.forEach((solution, j) => {
+        const d = this.groupDistances(read, solution);
+        perReplica = tf.add(perReplica, tf.sum(this.repulsion(d, j), 1));
+      });
+      const lambda = this.replicaLambda ?? tf.scalar(this.spec.lambda);
+      return tf.sum(tf.mul(perReplica, tf.mul(lambda, schedule)));
+    });
+  }
+
+  dispose(): void {
+    for (const sigma of this.sigmas) sigma.dispose();
+    this.replicaLambda?.dispose();
+  }
+
+  /** R per group, [replicas, groups], for distances d to previous solution j. */
+  private repulsion(d: tf.Tensor, j: number): tf.Tensor {
+    switch (this.spec.kind) {
+      case 'distance':
+        return tf.neg(d);
+      case 'inverse':
+        return tf.reciprocal(tf.add(d, this.spec.epsilon));
+      case 'gaussian': {
+        const sigma = this.sigmas[j];
+        return tf.exp(tf.neg(tf.div(tf.square(d), tf.mul(2, tf.square(sigma)))));
+      }
+    }
+  }
+
+  /** d_g = ‖θ_g − θ*_g‖₂ per replica and group, [replicas, groups]. */
+  private groupDistances(read: (name: string) => tf.Tensor, solution: Snapshot): tf.Tensor {
+    const perWeight = this.weights.map(({ name, view }) => {
+      const target = solution.get(name);
+      if (!target) throw new Error(`a previous solution has no weight "${name}"`);
+      const diff = tf.sub(tf.reshape(read(name), view), tf.reshape(target, view));
+      return tf.sum(tf.square(diff), 1); // [replicas, units]
+    });
+    let squared: tf.Tensor;
+    switch (this.spec.granularity) {
+      case 'global':
+        squared = tf.sum(tf.concat(perWeight, 1), 1, true);
+        break;
+      case 'layer':
+        squared = tf.concat(
+          perWeight.map((units) => tf.sum(units, 1, true)),
+          1,
+        );
+        break;
+      case 'neuron':
+        // A neuron is one output unit of a layer: a kernel column (or conv output channel) with
+        // its bias entry, so the layer's weights with the same unit count are added unit-wise.
+        squared = tf.concat(
+          this.neuronGroups().map((indices) => tf.addN(indices.map((i) => perWeight[i]))),
+          1,
+        );
+        break;
+    }
+    return tf.sqrt(tf.add(squared, SMOOTHING * SMOOTHING));
+  }
+
+  /** Indices of `weights` that share a layer and a unit count: a kernel and its bias. */
+  private neuronGroups(): number[][] {
+    const groups = new Map<string, number[]>();
+    this.weights.forEach(({ layer, view }, i) => {
+      const key = `${layer}\u0000${view[2]}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    return [...groups.values()];
+  }
+}
+
+/** [replicas, rest, units] for a weight of `shape`; units is the last axis (output units). */
+function view3d(shape: readonly number[], replicaAxis: boolean): number[] {
+  const dims = replicaAxis ? shape.slice(1) : [...shape];
+  const replicas = replicaAxis ? shape[0] : 1;
+  if (replicaAxis && shape.length === 0) throw new Error('a replicated weight needs a replica axis');
+  const units = dims.length ? dims[dims.length - 1] : 1;
+  const rest = dims.slice(0, -1).reduce((a, b) => a * b, 1);
+  return [replicas, rest, units];
+}
+
+/**
+ * One-shot form of `PersistentPenalty`: the penalty for `current` weights given θ0 and the
+ * previous solutions. Prefer the class inside a loop (it precomputes the Gaussian scales).
+ *
+ * ```ts
+ * const loss = tf.add(mse, persistentPenalty(current, [thetaStar1], theta0, spec, 0.3));
+ * ```
+ */
+export function persistentPenalty(
+  current: ReadonlyMap<string, tf.Tensor>,
+  previousSolutions: readonly Snapshot[],
+  theta0: Snapshot,
+  spec: PenaltySpec,
+  progress = 0,
+  options: PenaltyOptions = {},
+): tf.Scalar {
+  const penalty = new PersistentPenalty({ theta0, previousSolutions, spec, weightNames: [...current.keys()], options });
+  try {
+    return penalty.value(current, progress);
+  } finally {
+    penalty.dispose();
+  }
+}

@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createOptimizer, type OptimizerSpec } from './optimizers.js';
+import { type PenaltySpec, PersistentPenalty } from './penalty.js';
+import { type ModelWeight, restoreSnapshot, type Snapshot, takeSnapshot } from './weights.js';
+
+export type Split = 'validation' | 'test';
+
+/**
+ * What the trainer trains: a model, its data and its loss. A task may hold several independent
+ * replicas of one model as a single batched model (axis 0 of every weight), which is how many
+ * seeds of a tiny network train at the cost of one; an ordinary model has one replica.
+ */
+export interface TrainingTask {
+  /** Every weight, trainable or not (BatchNorm statistics too), with unique names. */
+  readonly weights: readonly ModelWeight[];
+  readonly replicas: number;
+  /** True when axis 0 of every weight indexes replicas. */
+  readonly replicaAxis: boolean;
+  readonly stepsPerEpoch: number;
+  /** The selection metric, computed on validation data. */
+  readonly metric: { name: string; higherIsBetter: boolean };
+  /** Called before every epoch; a task reshuffles its data here, seeded by (iteration, epoch). */
+  startEpoch(iteration: number, epoch: number): void;
+  /** Per-replica mean training loss of mini-batch `step` of the current epoch, shape [replicas]. */
+  loss(step: number): tf.Tensor1D;
+  /** Per-replica metric on a split (test may be absent: return null). Never changes weights. */
+  evaluate(split: Split): number[] | null;
+  /** Draws fresh initial weights, the `draw`-th of the task's seed (the `reinit` baseline). */
+  reinitialize(draw: number): void;
+  /** Frees the task's tensors. */
+  dispose?(): void;
+}
+
+export interface TrainOptions {
+  /** K: trajectories to run. */
+  iterations: number;
+  /** E: epochs per trajectory. */
+  epochs: number;
+  optimizer: OptimizerSpec;
+  /** Where each trajectory starts: θ0 every time (standard, persistent) or a fresh init (reinit). */
+  restart: 'theta0' | 'reinit';
+  /** The persistent penalty; absent means none. */
+  penalty?: PenaltySpec;
+  /** Per-replica λ for one batched model that sweeps λ (see PenaltyOptions.replicaLambda). */
+  replicaLambda?: readonly number[];
+  onEvent?: (event: TrainerEvent) => void;
+  /** Continue after completed iterations (from a checkpoint); their solutions are taken over. */
+  resume?: { records: IterationRecord[][]; solutions: Snapshot[] };
+}
+
+/** One trajectory's outcome for one replica. */
+export interface IterationRecord {
+  iteration: number;
+  /** Mean training loss (without penalty) over the last epoch. */
+  trainLoss: number;
+  valMetric: number;
+  testMetric: number | null;
+  /** The loss turned NaN/Inf: the trajectory stopped there and is never selected. */
+  diverged: boolean;
+  epochs: number;
+  distanceToTheta0: number;
+  /** ‖θ*_k − θ*_j‖ for every earlier j. */
+  distanceToPrevious: number[];
+}
+
+export type TrainerEvent =
+  | { type: 'step'; iteration: number; epoch: number; step: number }
+  | { type: 'epoch'; iteration: number; epoch: number; trainLoss: number[] }
+  | { type: 'iteration'; iteration: number; records: IterationRecord[]; solution: Snapshot };
+
+export interface TrainResult {
+  /** [replica][iteration]. */
+  records: IterationRecord[][];
+  /** Per replica, the index of the selected iteration: best validation metric, never test. */
+  selected: number[];
+  /** θ*_k for every iteration (all weights, all replicas). Dispose with `disposeSnapshot`. */
+  solutions: Snapshot[];
+  theta0: Snapshot;
+}
+
+/**
+ * Runs K trajectories as DESIGN §1 says: each starts from θ0 restored exactly (or from a fresh
+ * init for `reinit`), with a fresh optimizer, and minimizes the task loss plus the penalty
+ * against all earlier solutions. The weights end at the last solution.
+ *
+ * ```ts
+ * const result = trainPersistent(task, { iterations: 4, epochs: 50, restart: 'theta0',
+ *   optimizer: { name: 'sgd', learningRate: 0.05 }, penalty: defaultPenaltySpec });
+ * ```
+ */
+export function trainPersistent(task: TrainingTask, options: TrainOptions): TrainResult {
+  const { iterations, epochs } = options;
+  if (!(iterations >= 1 && epochs >= 1)) throw new Error('iterations and epochs must be at least 1');
+  const trainable = task.weights.filter((w) => w.trainable);
+  const theta0 = takeSnapshot(task.weights);
+  const solutions: Snapshot[] = [...(options.resume?.solutions ?? [])];
+  const records: IterationRecord[][] = Array.from({ length: task.replicas }, (_, r) => [
+    ...(options.resume?.records[r] ?? []),
+  ]);
+  const emit = options.onEvent ?? (() => {});
+
+  for (let k = solutions.length; k < iterations; k++) {
+    if (options.restart === 'reinit' && k > 0) task.reinitialize(k);
+    else restoreSnapshot(task.weights, theta0);
+    const penalty =
+      options.penalty && k > 0
+        ? new PersistentPenalty({
+            theta0,
+            previousSolutions: solutions,
+            spec: options.penalty,
+            weightNames: trainable.map((w) => w.name),
+            options: { replicaAxis: task.replicaAxis, replicaLambda: options.replicaLambda },
+          })
+        : undefined;
+    const optimizer = createOptimizer(options.optimizer);
+    const totalSteps = epochs * task.stepsPerEpoch;
+    const varList = trainable.map((w) => w.variable);
+    let lastLoss: number[] = [];
+    let epochsRun = 0;
+    const diverged = new Array<boolean>(task.replicas).fill(false);
+    for (let epoch = 0; epoch < epochs && !diverged.every(Boolean); epoch++) {
+      task.startEpoch(k, epoch);
+      let epochLoss: tf.Tensor1D = tf.keep(tf.zeros([task.replicas]));
+      for (let step = 0; step < task.stepsPerEpoch; step++) {
+        const progress = (epoch * task.stepsPerEpoch + step) / totalSteps;
+        optimizer.minimize(
+          () => {
+            const perReplica = task.loss(step);
+            const previous = epochLoss;
+            epochLoss = tf.keep(tf.add(previous, perReplica));
+            previous.dispose();
+            const total = tf.sum(perReplica);
+            return (penalty ? tf.add(total, penalty.value(task.weights, progress)) : total) as tf.Scalar;
+          },
+          false,
+          varList,
+        );
+        emit({ type: 'step', iteration: k, epoch, step });
+      }
+      lastLoss = Array.from(epochLoss.dataSync(), (sum) => sum / task.stepsPerEpoch);
+      epochLoss.dispose();
+      lastLoss.forEach((loss, r) => {
+        if (!Number.isFinite(loss)) diverged[r] = true;
+      });
+      epochsRun = epoch + 1;
+      emit({ type: 'epoch', iteration: k, epoch, trainLoss: lastLoss });
+    }
+    optimizer.dispose();
+    penalty?.dispose();
+
+    const solution = takeSnapshot(task.weights);
+    const valMetric = task.evaluate('validation') ?? [];
+    const testMetric = task.evaluate('test');
+    const toTheta0 = replicaDistances(task, solution, theta0);
+    const toPrevious = solutions.map((previous) => replicaDistances(task, solution, previous));
+    const iterationRecords = records.map((history, r) => {
+      const record: IterationRecord = {
+        iteration: k,
+        trainLoss: lastLoss[r],
+        valMetric: valMetric[r],
+        testMetric: testMetric ? testMetric[r] : null,
+        diverged: diverged[r] || !Number.isFinite(valMetric[r]),
+        epochs: epochsRun,
+        distanceToTheta0: toTheta0[r],
+        distanceToPrevious: toPrevious.map((d) => d[r]),
+      };
+      history.push(record);
+      return record;
+    });
+    solutions.push(solution);
+    emit({ type: 'iteration', iteration: k, records: iterationRecords, solution });
+  }
+  return { records, selected: records.map((history) => selectIteration(history, task.metric.higherIsBetter)), solutions, theta0 };
+}
+
+/** The best trajectory by validation metric; diverged ones only if nothing else is left. */
+export function selectIteration(history: readonly IterationRecord[], higherIsBetter: boolean): number {
+  let best = -1;
+  history.forEach((record, i) => {
+    if (record.diverged) return;
+    const better = higherIsBetter ? record.valMetric > history[best]?.valMetric : record.valMetric < history[best]?.valMetric;
+    if (best < 0 || better) best = i;
+  });
+  return best < 0 ? history.length - 1 : best;
+}
+
+/** ‖a − b‖₂ over the trainable weights, per replica. */
+export function replicaDistances(task: TrainingTask, a: Snapshot, b: Snapshot): number[] {
+  return tf.tidy(() => {
+    let squared: tf.Tensor = tf.zeros([task.replicas]);
+    for (const { name, trainable } of task.weights) {
+      if (!trainable) continue;
+      const diff = tf.sub(a.get(name) as tf.Tensor, b.get(name) as tf.Tensor);
+      const perReplica = task.replicaAxis ? tf.reshape(diff, [task.replicas, -1]) : tf.reshape(diff, [1, -1]);
+      squared = tf.add(squared, tf.sum(tf.square(perReplica), 1));
+    }
+    return Array.from(tf.sqrt(squared).dataSync());
+  });
+}
+

@@ -1,0 +1,4 @@
+export * from './registry.js';
+export * from './run.js';
+export * from './summary.js';
+export * from './types.js';

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mixSeed, permutation } from '../core/random.js';
+import type { Split, TrainingTask } from '../core/trainer.js';
+import type { KinkData } from '../data/kink.js';
+import { ReplicatedMlp } from '../models/replicated-mlp.js';
+
+/** The kink regression for R seeds at once: one replicated 1→h→…→1 ReLU net, mini-batch MSE. */
+export class KinkTask implements TrainingTask {
+  readonly model: ReplicatedMlp;
+  readonly replicaAxis = true;
+  readonly metric = { name: 'mse', higherIsBetter: false };
+  readonly stepsPerEpoch: number;
+  private readonly trainX: tf.Tensor1D;
+  private readonly trainY: tf.Tensor1D;
+  private readonly evalSets: Record<Split, { x: tf.Tensor3D; y: tf.Tensor3D }>;
+  private order: Int32Array[] = [];
+
+  constructor(
+    readonly data: KinkData,
+    hidden: readonly number[],
+    /** One seed per replica: it fixes the replica's init and data order. */
+    readonly replicaSeeds: readonly number[],
+    readonly batchSize: number,
+  ) {
+    this.model = new ReplicatedMlp([1, ...hidden, 1], replicaSeeds);
+    this.stepsPerEpoch = Math.ceil(data.train.x.length / batchSize);
+    this.trainX = tf.tensor1d(data.train.x);
+    this.trainY = tf.tensor1d(data.train.y);
+    const asSet = ({ x, y }: { x: Float32Array; y: Float32Array }) => ({
+      x: tf.tensor3d(x, [1, x.length, 1]),
+      y: tf.tensor3d(y, [1, y.length, 1]),
+    });
+    this.evalSets = { validation: asSet(data.validation), test: asSet(data.test) };
+  }
+
+  get weights() {
+    return this.model.weights;
+  }
+
+  get replicas(): number {
+    return this.model.replicas;
+  }
+
+  startEpoch(iteration: number, epoch: number): void {
+    const n = this.data.train.x.length;
+    this.order = this.replicaSeeds.map((seed) => permutation(n, mixSeed(seed, iteration, epoch)));
+  }
+
+  loss(step: number): tf.Tensor1D {
+    return tf.tidy(() => {
+      const start = step * this.batchSize;
+      const size = Math.min(this.batchSize, this.data.train.x.length - start);
+      const indices = new Int32Array(this.replicas * size);
+      this.order.forEach((order, r) => indices.set(order.subarray(start, start + size), r * size));
+      const index = tf.tensor2d(indices, [this.replicas, size], 'int32');
+      const x = tf.expandDims(tf.gather(this.trainX, index), 2) as tf.Tensor3D;
+      const y = tf.expandDims(tf.gather(this.trainY, index), 2);
+      return tf.mean(tf.squaredDifference(this.model.predict(x), y), [1, 2]) as tf.Tensor1D;
+    });
+  }
+
+  evaluate(split: Split): number[] {
+    return tf.tidy(() => {
+      const { x, y } = this.evalSets[split];
+      return Array.from(tf.mean(tf.squaredDifference(this.model.predict(x), y), [1, 2]).dataSync());
+    });
+  }
+
+  /** Per-replica predictions on inputs `x`, for plots. */
+  predict(x: Float32Array): Float32Array[] {
+    return tf.tidy(() => {
+      const out = this.model.predict(tf.tensor3d(x, [1, x.length, 1])).dataSync() as Float32Array;
+      return this.replicaSeeds.map((_, r) => out.slice(r * x.length, (r + 1) * x.length));
+    });
+  }
+
+  reinitialize(draw: number): void {
+    this.model.initialize(draw);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    tf.dispose([this.trainX, this.trainY, ...Object.values(this.evalSets).flatMap((s) => [s.x, s.y])]);
+  }
+}

@@ -1,0 +1,156 @@
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Method } from '../core/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { renderReport } from '../report/report.js';
+import { type Results, resultsSchema } from '../report/results-schema.js';
+import { environment } from './environment.js';
+import { experiments } from './registry.js';
+import { nanToNull } from './replicated-runner.js';
+import { pairedDifference, summarize } from './summary.js';
+import { type CommonConfig, type Experiment, PRESETS, type Preset, seedList } from './types.js';
+
+/** A problem the user can fix (bad config, unknown name, unwritable directory): one line, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface ResolvedRun {
+  experiment: Experiment;
+  preset: Preset;
+  config: CommonConfig;
+}
+
+/** The config of `experiment` at `preset`, with `--seeds` and every `--set key=value` applied and validated. */
+export function resolveConfig(experimentName: string, preset: string, seeds?: number, sets: readonly string[] = []): ResolvedRun {
+  const experiment = experiments[experimentName];
+  if (!experiment)
+    throw new UsageError(`unknown experiment "${experimentName}"; choose one of: ${Object.keys(experiments).join(', ')} (see pn list)`);
+  if (!PRESETS.includes(preset as Preset)) throw new UsageError(`unknown preset "${preset}"; choose one of: ${PRESETS.join(', ')}`);
+  const config = structuredClone(experiment.presets[preset as Preset]) as unknown as Record<string, unknown>;
+  if (seeds !== undefined) config.seeds = seeds;
+  for (const assignment of sets) applySet(config, assignment);
+  return { experiment, preset: preset as Preset, config: validate(experiment, config) };
+}
+
+export function validate(experiment: Experiment, config: unknown): CommonConfig {
+  const parsed = experiment.schema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`invalid ${experiment.name} config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** `a.b=value`: value is JSON when it parses (numbers, booleans, arrays), else a string. The key must exist. */
+export function applySet(config: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--set needs key=value, got "${assignment}"`);
+  const path = assignment.slice(0, eq).split('.');
+  const raw = assignment.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  let target: Record<string, unknown> = config;
+  for (const [i, key] of path.entries()) {
+    const last = i === path.length - 1;
+    const known = Object.keys(target);
+    // Optional keys (penalty.layers) may be absent from the preset but are still known to the schema.
+    if (!(key in target) && !(last && OPTIONAL_KEYS.has(path.join('.'))))
+      throw new UsageError(`unknown --set key "${path.slice(0, i + 1).join('.')}"; known here: ${known.join(', ')}`);
+    if (last) target[key] = value;
+    else {
+      const next = target[key];
+      if (typeof next !== 'object' || next === null || Array.isArray(next))
+        throw new UsageError(`--set key "${path.slice(0, i + 1).join('.')}" is not an object`);
+      target = next as Record<string, unknown>;
+    }
+  }
+}
+
+const OPTIONAL_KEYS = new Set(['penalty.layers', 'optimizer.momentum', 'optimizer.nesterov', 'optimizer.beta1', 'optimizer.beta2', 'optimizer.epsilon']);
+
+/** The saved run in `dir` (for --resume and report). */
+export function loadRunConfig(dir: string): ResolvedRun {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new UsageError(`${dir} holds no run (no config.json); give the directory a run wrote`);
+  let saved: { experiment: string; preset: string; config: unknown };
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UsageError(`${path} is not valid JSON; the run directory is damaged`);
+  }
+  const { experiment } = resolveConfig(saved.experiment, saved.preset);
+  return { experiment, preset: saved.preset as Preset, config: validate(experiment, saved.config) };
+}
+
+export interface RunOptions {
+  outDir: string;
+  /** Continue the run already in outDir. */
+  resume?: boolean;
+  onProgress?: (method: Method, done: number, total: number) => void;
+}
+
+/** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
+export async function runExperiment(run: ResolvedRun, options: RunOptions): Promise<Results> {
+  const { experiment, preset, config } = run;
+  const { outDir } = options;
+  prepareDirectory(outDir, options.resume ?? false);
+  if (!options.resume) writeJsonAtomic(join(outDir, 'config.json'), { experiment: experiment.name, preset, config });
+  const startedAt = new Date();
+  const output = await experiment.run(config, { outDir, onProgress: options.onProgress });
+  const finishedAt = new Date();
+  const results: Results = JSON.parse(
+    JSON.stringify(
+      {
+        schemaVersion: 1,
+        experiment: experiment.name,
+        preset,
+        seeds: seedList(config),
+        config,
+        metric: output.metric,
+        runs: output.runs,
+        summary: summarize(output.runs),
+        paired: pairedDifference(output.runs),
+        details: output.details,
+        environment: environment(),
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+      },
+      nanToNull,
+    ),
+  );
+  resultsSchema.parse(results);
+  writeJsonAtomic(join(outDir, 'results.json'), results);
+  writeFileAtomic(join(outDir, 'report.html'), await renderReport(results));
+  return results;
+}
+
+/** Re-renders report.html from a run's results.json. */
+export async function rerenderReport(dir: string): Promise<string> {
+  const path = join(dir, 'results.json');
+  if (!existsSync(path)) throw new UsageError(`${dir} has no results.json; finish the run first (pn run --resume ${dir})`);
+  const parsed = resultsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new UsageError(`${path} does not match the results schema: ${parsed.error.issues[0].message}`);
+  const reportPath = join(dir, 'report.html');
+  writeFileAtomic(reportPath, await renderReport(parsed.data));
+  return reportPath;
+}
+
+function prepareDirectory(dir: string, resume: boolean): void {
+  if (resume) {
+    if (!existsSync(join(dir, 'config.json'))) throw new UsageError(`cannot resume ${dir}: it holds no run`);
+  } else if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new UsageError(`${dir} is not empty; choose a new --out directory or continue it with --resume ${dir}`);
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write to ${dir} (${(error as NodeJS.ErrnoException).code}); choose a writable --out directory`);
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { METHODS, type Method, type OptimizerSpec, type PenaltySpec } from '../core/index.js';
+import type { Results, RunRecord } from '../report/results-schema.js';
+
+export const PRESETS = ['smoke', 'quick', 'paper'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export const optimizerSchema: z.ZodType<OptimizerSpec> = z.discriminatedUnion('name', [
+  z.strictObject({ name: z.literal('sgd'), learningRate: z.number().positive() }),
+  z.strictObject({
+    name: z.literal('momentum'),
+    learningRate: z.number().positive(),
+    momentum: z.number().min(0).max(1),
+    nesterov: z.boolean().optional(),
+  }),
+  z.strictObject({
+    name: z.literal('adam'),
+    learningRate: z.number().positive(),
+    beta1: z.number().min(0).max(1).optional(),
+    beta2: z.number().min(0).max(1).optional(),
+    epsilon: z.number().positive().optional(),
+  }),
+]);
+
+export const penaltySchema: z.ZodType<PenaltySpec> = z.strictObject({
+  kind: z.enum(['distance', 'inverse', 'gaussian']),
+  granularity: z.enum(['global', 'layer', 'neuron']),
+  lambda: z.number().nonnegative(),
+  schedule: z.enum(['constant', 'release']),
+  releaseFraction: z.number().min(0).max(1),
+  epsilon: z.number().positive(),
+  rho: z.number().positive(),
+  layers: z.array(z.string()).optional(),
+});
+
+/** What every experiment's config holds. */
+export const commonConfigShape = {
+  /** Seeds 1..seeds: each fixes an init and a data order. */
+  seeds: z.number().int().min(1).max(1000),
+  methods: z.array(z.enum(METHODS)).min(1),
+  /** K */
+  iterations: z.number().int().min(1).max(100),
+  /** E */
+  epochs: z.number().int().min(1),
+  optimizer: optimizerSchema,
+  penalty: penaltySchema,
+};
+
+export interface CommonConfig {
+  seeds: number;
+  methods: Method[];
+  iterations: number;
+  epochs: number;
+  optimizer: OptimizerSpec;
+  penalty: PenaltySpec;
+}
+
+/** What an experiment hands back; the runner adds summaries and the environment. */
+export interface ExperimentOutput {
+  metric: Results['metric'];
+  runs: RunRecord[];
+  details: Record<string, unknown>;
+}
+
+export interface ExperimentContext {
+  /** The run directory (checkpoints and models go below it). */
+  outDir: string;
+  /** Progress of one method: `done` of `total` SGD steps. */
+  onProgress?: (method: Method, done: number, total: number) => void;
+}
+
+export interface Experiment<C extends CommonConfig = CommonConfig> {
+  name: string;
+  description: string;
+  schema: z.ZodType<C>;
+  presets: Record<Preset, C>;
+  run(config: C, context: ExperimentContext): Promise<ExperimentOutput>;
+}
+
+export function seedList(config: CommonConfig): number[] {
+  return Array.from({ length: config.seeds }, (_, i) => i + 1);
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One idempotent setup for every entry point (npm run demo, npm test, CI):
+# Debian packages when missing and possible, `npm ci` when node_modules is stale, then the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+debian_packages=(libdnnl-dev libopenblas-dev dataset-fashion-mnist)
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=()
+  for package in "${debian_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    if [ "$(id -u)" = 0 ]; then apt_get=(apt-get)
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get=(sudo apt-get)
+    else apt_get=()
+    fi
+    if ((${#apt_get[@]})) && { "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
+      say "installed ${missing[*]}"
+    else
+      say "could not install ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
+      say "continuing: the native backend and Fashion-MNIST experiments need them"
+    fi
+  fi
+fi
+
+# npm ci only when package-lock.json changed since the last install.
+stamp=node_modules/.setup-lock-hash
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund >&2
+  echo "$lock_hash" >"$stamp"
+fi
+
+npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons >&2
