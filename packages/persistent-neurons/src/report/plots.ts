@@ -319,6 +319,54 @@ export function contourSegments(
   return out;
 }
 
+export interface ContourVertex {
+  line: number;
+  level: number;
+  order: number;
+  x: number;
+  y: number;
+}
+
+/** Joins iso-line segments that share end points into polylines (one `line` id each), vertices in order. */
+export function stitchSegments(segments: readonly Segment[]): ContourVertex[] {
+  const key = (level: number, x: number, y: number) => `${level}|${x}|${y}`;
+  const at = new Map<string, number[]>();
+  segments.forEach((s, i) => {
+    for (const k of [key(s.level, s.x, s.y), key(s.level, s.x2, s.y2)]) {
+      const list = at.get(k);
+      if (list) list.push(i);
+      else at.set(k, [i]);
+    }
+  });
+  const used = new Uint8Array(segments.length);
+  const out: ContourVertex[] = [];
+  let line = 0;
+  // Follows unused segments from (x, y) onwards; returns the points reached, not including (x, y).
+  const walk = (level: number, x: number, y: number): [number, number][] => {
+    const pts: [number, number][] = [];
+    let cx = x;
+    let cy = y;
+    for (;;) {
+      const next = (at.get(key(level, cx, cy)) ?? []).find((j) => !used[j]);
+      if (next === undefined) return pts;
+      used[next] = 1;
+      const s = segments[next];
+      [cx, cy] = s.x === cx && s.y === cy ? [s.x2, s.y2] : [s.x, s.y];
+      pts.push([cx, cy]);
+    }
+  };
+  segments.forEach((s, i) => {
+    if (used[i]) return;
+    used[i] = 1;
+    const forward = walk(s.level, s.x2, s.y2);
+    const backward = walk(s.level, s.x, s.y);
+    const pts: [number, number][] = [...backward.reverse(), [s.x, s.y], [s.x2, s.y2], ...forward];
+    pts.forEach(([x, y], order) => out.push({ line, level: s.level, order, x, y }));
+    line++;
+  });
+  return out;
+}
+
 function trajectoryLabel(t: { method: string; iteration: number }, singleIteration: Set<string>): string {
   return singleIteration.has(t.method) ? t.method : `${t.method} #${t.iteration}`;
 }
@@ -332,14 +380,14 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
   const trajectories = details.trajectories.filter((t) => t.points.some(([x, y]) => finite(x) && finite(y)));
   if (!surface && trajectories.length === 0) return null;
 
-  // Heatmap cells (at most 45 × 45 of them) and iso-lines from the full grid.
+  // Heatmap cells (at most 40 × 40 of them) and iso-lines from the full grid.
   const cells: { x: number; x2: number; y: number; y2: number; loss: number }[] = [];
-  let segments: Segment[] = [];
+  let contours: ContourVertex[] = [];
   let xDomain: [number, number] | null = null;
   let yDomain: [number, number] | null = null;
   if (surface) {
-    const ixs = sampleIndices(surface.x.length, 45);
-    const iys = sampleIndices(surface.y.length, 45);
+    const ixs = sampleIndices(surface.x.length, 40);
+    const iys = sampleIndices(surface.y.length, 40);
     const xe = cellEdges(ixs.map((i) => surface.x[i]));
     const ye = cellEdges(iys.map((i) => surface.y[i]));
     iys.forEach((iy, j) => {
@@ -351,7 +399,7 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
     const values = surface.loss.flat().filter(finite);
     values.sort((p, q) => p - q);
     const levels = [...new Set([0.04, 0.1, 0.18, 0.27, 0.37, 0.48, 0.6, 0.72, 0.84, 0.94].map((p) => quantile(values, p)))];
-    segments = contourSegments(surface.x, surface.y, surface.loss, levels.filter(finite));
+    contours = stitchSegments(contourSegments(surface.x, surface.y, surface.loss, levels.filter(finite)));
     xDomain = [Math.min(...surface.x), Math.max(...surface.x)];
     yDomain = [Math.min(...surface.y), Math.max(...surface.y)];
   }
@@ -420,7 +468,7 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
     legend: { columns: Math.ceil(labelDomain.length / 16), symbolType: 'stroke', symbolStrokeWidth: 2.5 },
   };
   return {
-    datasets: { cells, segments, paths: pathRows, ends: endRows, start: start ? [{ x: start[0], y: start[1] }] : [] },
+    datasets: { cells, contours, paths: pathRows, ends: endRows, start: start ? [{ x: start[0], y: start[1] }] : [] },
     columns: Math.min(2, panels.length),
     concat: panels.map((method): ConcatItem => {
       const only = method === null ? [] : [{ filter: { field: 'method', equal: method } }];
@@ -428,7 +476,7 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
       if (cells.length > 0) {
         layer.push({
           data: { name: 'cells' },
-          mark: { type: 'rect', strokeWidth: 0 },
+          mark: { type: 'rect', strokeWidth: 0, aria: false },
           encoding: {
             x,
             x2: { field: 'x2' },
@@ -444,18 +492,23 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
           },
         });
       }
-      if (segments.length > 0) {
+      if (contours.length > 0) {
         layer.push({
-          data: { name: 'segments' },
-          mark: { type: 'rule', color: '#333', strokeWidth: 0.6, opacity: 0.55 },
-          encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'y2' } },
+          data: { name: 'contours' },
+          mark: { type: 'line', color: '#333', strokeWidth: 0.7, opacity: 0.5, aria: false },
+          encoding: {
+            x,
+            y,
+            order: { field: 'order', type: 'quantitative' },
+            detail: { field: 'line', type: 'nominal' },
+          },
         });
       }
       layer.push(
         {
           data: { name: 'paths' },
           transform: only,
-          mark: { type: 'line', strokeWidth: 1.6, opacity: 0.85, clip: true, interpolate: 'linear' },
+          mark: { type: 'line', strokeWidth: 1.6, opacity: 0.85, clip: true, aria: false },
           encoding: {
             x,
             y,
@@ -482,7 +535,7 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
         {
           data: { name: 'ends' },
           transform: only,
-          mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10, color: '#111', clip: true },
+          mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10, color: '#111', clip: true, aria: false },
           encoding: { x, y, text: { field: 'text', type: 'nominal' } },
         },
       );
@@ -579,7 +632,7 @@ export function kinkSpec(details: KinkDetails): TopLevelSpec | null {
       const layer: LayerItem[] = [
         {
           data: { name: 'points' },
-          mark: { type: 'circle', size: 12, color: '#888', opacity: 0.5, clip: true },
+          mark: { type: 'circle', size: 12, color: '#888', opacity: 0.5, clip: true, aria: false },
           encoding: { x, y },
         },
       ];
@@ -587,7 +640,7 @@ export function kinkSpec(details: KinkDetails): TopLevelSpec | null {
         layer.push({
           data: { name: 'fits' },
           transform: [{ filter: { field: 'method', equal: method } }],
-          mark: { type: 'line', strokeWidth: 1.8, opacity: 0.8, clip: true, color: colors[mi] },
+          mark: { type: 'line', strokeWidth: 1.8, opacity: 0.8, clip: true, color: colors[mi], aria: false },
           encoding: { x, y, order: { field: 'order', type: 'quantitative' }, detail: { field: 'seed', type: 'nominal' } },
         });
       }
@@ -600,12 +653,20 @@ export function kinkSpec(details: KinkDetails): TopLevelSpec | null {
 
 const quietLogger = vega.logger(vega.None);
 
+/** Rounds the coordinates in geometry attributes to 2 decimals (vega writes full doubles; this halves big SVGs). */
+function roundSvgCoordinates(svg: string): string {
+  return svg.replace(/\b(d|transform|x|y|x1|x2|y1|y2|width|height|points)="([^"]*)"/g, (_, name: string, value: string) => {
+    const rounded = value.replace(/(\d*\.\d{2})\d+/g, '$1');
+    return `${name}="${rounded}"`;
+  });
+}
+
 /** Compiles a vega-lite spec and renders it to a standalone SVG string (no canvas needed). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec, { logger: quietLogger });
   const view = new vega.View(vega.parse(compiled.spec), { renderer: 'none', logLevel: vega.None });
   try {
-    return await view.toSVG();
+    return roundSvgCoordinates(await view.toSVG());
   } finally {
     view.finalize();
   }

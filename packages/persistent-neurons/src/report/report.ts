@@ -1,0 +1,295 @@
+import type { TopLevelSpec } from 'vega-lite';
+import {
+  iterationCurvesSpec,
+  kinkSpec,
+  metricPerMethodSpec,
+  parseKinkDetails,
+  parseToy2dDetails,
+  renderSvg,
+  sortMethods,
+  toy2dSpec,
+} from './plots.js';
+import type { Results, RunRecord, Stats } from './results-schema.js';
+
+/** Escapes text for use in HTML element content and (quoted) attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A number to 4 significant digits ('—' for null, NaN or ±Infinity); exponent form below 1e-3 and from 1e5 on. */
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (value === 0) return '0';
+  const a = Math.abs(value);
+  if (a >= 1e-3 && a < 1e5) return String(Number(value.toPrecision(4)));
+  const [mantissa, exponent] = value.toExponential(3).split('e');
+  return `${String(Number(mantissa))}e${exponent.replace('+', '')}`;
+}
+
+function formatStats(s: Stats | undefined, total?: number): string {
+  if (!s || s.mean === null) return '—';
+  const core = s.std === null ? formatNumber(s.mean) : `${formatNumber(s.mean)} ± ${formatNumber(s.std)}`;
+  return total !== undefined && s.n < total ? `${core} (n=${s.n})` : core;
+}
+
+function formatPercent(rate: number | undefined): string {
+  return rate === undefined || !Number.isFinite(rate) ? '—' : `${formatNumber(rate * 100)}%`;
+}
+
+/** Gives each SVG's ids (clip paths, gradients) a prefix of its own, so several SVGs can share one page. */
+function scopeSvgIds(svg: string, prefix: string): string {
+  return svg
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
+}
+
+interface Figure {
+  title: string;
+  caption: string;
+  spec: TopLevelSpec | null;
+}
+
+async function renderFigure(figure: Figure, index: number): Promise<string> {
+  if (!figure.spec) return '';
+  let body: string;
+  try {
+    body = `<div class="plot">${scopeSvgIds(await renderSvg(figure.spec), `fig${index}`)}</div>`;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    body = `<p class="error">This plot could not be rendered: ${escapeHtml(message)}</p>`;
+  }
+  return `<figure><h3>${escapeHtml(figure.title)}</h3>${body}<figcaption>${escapeHtml(figure.caption)}</figcaption></figure>`;
+}
+
+function summaryTable(results: Results): string {
+  const methods = sortMethods(Object.keys(results.summary));
+  if (methods.length === 0) return '<p>No summary.</p>';
+  const { name, higherIsBetter, successThreshold } = results.metric;
+  const hasSuccess = methods.some((m) => results.summary[m].successRate !== undefined);
+  const hasTest = methods.some((m) => results.summary[m].testMetric.n > 0);
+  // The best mean validation metric is shown in bold.
+  const means = methods.map((m) => results.summary[m].valMetric.mean).filter((v): v is number => v !== null);
+  const best = means.length > 1 ? (higherIsBetter ? Math.max(...means) : Math.min(...means)) : null;
+  const successHeader =
+    successThreshold === undefined
+      ? 'success rate'
+      : `success rate (${name} ${higherIsBetter ? '≥' : '≤'} ${formatNumber(successThreshold)})`;
+  const head = [
+    'method',
+    'runs',
+    ...(hasSuccess ? [successHeader] : []),
+    'diverged',
+    `val ${name} mean ± std`,
+    `val ${name} median`,
+    ...(hasTest ? [`test ${name} mean ± std`, `test ${name} median`] : []),
+  ];
+  const rows = methods.map((m) => {
+    const s = results.summary[m];
+    const valMean = formatStats(s.valMetric, s.runs);
+    const cells = [
+      `<th scope="row">${escapeHtml(m)}</th>`,
+      `<td>${s.runs}</td>`,
+      ...(hasSuccess ? [`<td>${formatPercent(s.successRate)}</td>`] : []),
+      `<td>${s.diverged}</td>`,
+      `<td>${best !== null && s.valMetric.mean === best ? `<strong>${escapeHtml(valMean)}</strong>` : escapeHtml(valMean)}</td>`,
+      `<td>${formatNumber(s.valMetric.median)}</td>`,
+      ...(hasTest
+        ? [`<td>${escapeHtml(formatStats(s.testMetric, s.runs))}</td>`, `<td>${formatNumber(s.testMetric.median)}</td>`]
+        : []),
+    ];
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** How many seeds persistent beats reinit on, comparing final metrics of the same seed. */
+function pairedWins(results: Results, pick: (run: RunRecord) => number | null): { wins: number; ties: number; n: number } {
+  const bySeed = (method: string) =>
+    new Map(results.runs.filter((r) => r.method === method).map((r) => [r.seed, pick(r)] as const));
+  const persistent = bySeed('persistent');
+  const reinit = bySeed('reinit');
+  let wins = 0;
+  let ties = 0;
+  let n = 0;
+  for (const [seed, p] of persistent) {
+    const r = reinit.get(seed);
+    if (p === null || r === null || r === undefined || !Number.isFinite(p) || !Number.isFinite(r)) continue;
+    n++;
+    if (p === r) ties++;
+    else if (results.metric.higherIsBetter ? p > r : p < r) wins++;
+  }
+  return { wins, ties, n };
+}
+
+function pairedReading(results: Results, split: 'validation' | 'test', s: Stats): string {
+  const { name, higherIsBetter } = results.metric;
+  if (s.mean === null || s.n === 0) return `No seed has a finite ${split} ${name} for both persistent and reinit.`;
+  const direction = `${higherIsBetter ? 'Higher' : 'Lower'} is better for ${name}`;
+  if (s.mean === 0) return `${direction}: persistent and reinit are equal on average over ${s.n} seeds.`;
+  const better = higherIsBetter ? s.mean > 0 : s.mean < 0;
+  const { wins, ties, n } = pairedWins(results, (r) => (split === 'validation' ? r.final.valMetric : r.final.testMetric));
+  const tally = n > 0 ? ` Persistent is better on ${wins} of ${n} seeds${ties > 0 ? ` (${ties} ties)` : ''}.` : '';
+  return (
+    `${direction}: persistent is ${s.mean < 0 ? 'lower' : 'higher'} than reinit on average by ` +
+    `${formatNumber(Math.abs(s.mean))} (${better ? 'better' : 'worse'}), over ${s.n} seeds.${tally}`
+  );
+}
+
+function pairedSection(results: Results): string {
+  const intro = '<p class="note">Persistent − reinit on the same seeds, of the final metric.</p>';
+  if (!results.paired) {
+    return `${intro}<p>Not available: this run does not have both persistent and reinit on common seeds.</p>`;
+  }
+  const { name } = results.metric;
+  const lines: [string, 'validation' | 'test', Stats][] = [
+    [`val ${name}`, 'validation', results.paired.valMetric],
+    [`test ${name}`, 'test', results.paired.testMetric],
+  ];
+  const shown = lines.filter(([, split, s]) => split === 'validation' || s.n > 0);
+  const rows = shown.map(
+    ([label, , s]) =>
+      `<tr><th scope="row">${escapeHtml(label)}</th><td>${escapeHtml(formatStats(s))}</td><td>${formatNumber(s.median)}</td><td>${s.n}</td></tr>`,
+  );
+  const readings = shown.map(([, split, s]) => `<li>${escapeHtml(pairedReading(results, split, s))}</li>`);
+  return (
+    `${intro}<table><thead><tr><th>difference</th><th>mean ± std</th><th>median</th><th>n</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table><ul class="reading">${readings.join('')}</ul>`
+  );
+}
+
+function runsTable(results: Results): string {
+  const methods = sortMethods(results.runs.map((r) => r.method));
+  const runs = [...results.runs].sort(
+    (a, b) => methods.indexOf(a.method) - methods.indexOf(b.method) || a.seed - b.seed,
+  );
+  const rows = runs.map((r) => {
+    const diverged = r.iterations.filter((it) => it.diverged).length;
+    return (
+      `<tr><td>${escapeHtml(r.method)}</td><td>${r.seed}</td><td>${r.iterations.length}</td><td>${r.selectedIteration}</td>` +
+      `<td>${formatNumber(r.final.trainLoss)}</td><td>${formatNumber(r.final.valMetric)}</td><td>${formatNumber(r.final.testMetric)}</td>` +
+      `<td>${diverged}</td><td>${r.success === undefined ? '—' : r.success ? 'yes' : 'no'}</td></tr>`
+    );
+  });
+  const { name } = results.metric;
+  return (
+    `<details><summary>All ${results.runs.length} runs</summary><table><thead><tr><th>method</th><th>seed</th><th>iterations</th>` +
+    `<th>selected</th><th>train loss</th><th>val ${escapeHtml(name)}</th><th>test ${escapeHtml(name)}</th><th>diverged</th><th>success</th>` +
+    `</tr></thead><tbody>${rows.join('')}</tbody></table></details>`
+  );
+}
+
+function environmentTable(results: Results): string {
+  const env = results.environment;
+  const rows: [string, string][] = [
+    ['backend', env.backend],
+    ['threads', env.threads === null ? 'default' : String(env.threads)],
+    ['node', env.node],
+    ['tfjs', env.tfjs],
+    ['platform', env.platform],
+    ['cpus', `${env.cpus} × ${env.cpuModel}`],
+    ['started', results.startedAt],
+    ['finished', results.finishedAt],
+    ['duration', `${formatNumber(results.durationSeconds)} s`],
+  ];
+  return `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+function figures(results: Results): Figure[] {
+  const name = results.metric.name;
+  const list: Figure[] = [
+    {
+      title: `Final ${name} per method`,
+      caption:
+        `Each point is one seed's final ${name} (validation, and test where measured); the black bar is the median. ` +
+        `${results.metric.higherIsBetter ? 'Higher' : 'Lower'} is better. Runs whose metric is missing (diverged) are not shown.`,
+      spec: metricPerMethodSpec(results),
+    },
+    {
+      title: `Validation ${name} per iteration`,
+      caption: 'Methods with more than one iteration: a thin line per seed, the bold line is the mean over seeds.',
+      spec: iterationCurvesSpec(results),
+    },
+  ];
+  const toy = parseToy2dDetails(results.details);
+  if (toy) {
+    list.push({
+      title: 'Trajectories on the loss surface',
+      caption:
+        'The loss surface (darker = higher loss, thin lines are iso-loss contours) with every trajectory, one panel per method; ' +
+        'shades of a colour are the iterations, the black cross is the shared start θ0, circles are end points labelled with their loss.',
+      spec: toy2dSpec(toy),
+    });
+  }
+  const kink = parseKinkDetails(results.details);
+  if (kink) {
+    const linear = kink.linearFitMse === null ? '' : ` For reference, a linear fit has mse ${formatNumber(kink.linearFitMse)}.`;
+    list.push({
+      title: 'Fits to the kink',
+      caption: `Grey points are validation data; lines are each method's selected model, one per seed shown.${linear}`,
+      spec: kinkSpec(kink),
+    });
+  }
+  return list;
+}
+
+const STYLE = `
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1.5rem; color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+h3 { font-size: 1.05rem; margin: 0 0 0.5rem; }
+.meta { color: #666; margin-top: 0; }
+.note { color: #555; }
+table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.92rem; }
+th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; font-variant-numeric: tabular-nums; }
+thead th { background: #f4f4f6; text-align: center; }
+tbody th, table.kv th { text-align: left; font-weight: 600; }
+table.kv td { text-align: left; }
+ul.reading { padding-left: 1.2rem; }
+figure { margin: 1.5rem 0; }
+figcaption { color: #555; font-size: 0.9rem; max-width: 70rem; }
+.plot { overflow-x: auto; }
+.plot svg { max-width: 100%; height: auto; }
+.error { color: #b00020; }
+pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.8rem; overflow-x: auto; font-size: 0.85rem; }
+details summary { cursor: pointer; margin: 0.5rem 0; }
+`;
+
+/** The whole report of a run as one self-contained HTML document (inline CSS and SVG, nothing loaded from elsewhere). */
+export async function renderReport(results: Results): Promise<string> {
+  const title = `Persistent Neurons — ${results.experiment} (${results.preset})`;
+  const figs = figures(results);
+  const rendered: string[] = [];
+  for (const [i, fig] of figs.entries()) rendered.push(await renderFigure(fig, i));
+  const methods = sortMethods(results.runs.map((r) => r.method));
+  const seeds = results.seeds.length;
+  const meta =
+    `Methods: ${methods.join(', ') || 'none'} · ${seeds} seed${seeds === 1 ? '' : 's'} · ` +
+    `metric: ${results.metric.name} (${results.metric.higherIsBetter ? 'higher' : 'lower'} is better) · ` +
+    `${formatNumber(results.durationSeconds)} s`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="meta">${escapeHtml(meta)}</p>
+<h2>Summary</h2>
+${summaryTable(results)}
+${runsTable(results)}
+<h2>Persistent vs reinit</h2>
+${pairedSection(results)}
+<h2>Plots</h2>
+${rendered.filter((f) => f !== '').join('\n') || '<p>No data to plot.</p>'}
+<h2>Configuration</h2>
+<pre>${escapeHtml(JSON.stringify(results.config, null, 2) ?? '{}')}</pre>
+<h2>Environment</h2>
+${environmentTable(results)}
+</body>
+</html>
+`;
+}

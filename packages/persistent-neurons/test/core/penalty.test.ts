@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { tf } from '../setup.js';
+import {
+  defaultPenaltySpec,
+  type Granularity,
+  lambdaAt,
+  normal,
+  type PenaltyKind,
+  type PenaltySpec,
+  PersistentPenalty,
+  persistentPenalty,
+} from '../../src/core/index.js';
+
+const shapes: Record<string, number[]> = {
+  'conv/kernel': [2, 2, 1, 3],
+  'conv/bias': [3],
+  'dense/kernel': [3, 2],
+  'dense/bias': [2],
+};
+
+type Weights = Record<string, Float64Array>;
+
+function randomWeights(seed: number, scale = 1): Weights {
+  const draw = normal(seed);
+  return Object.fromEntries(
+    Object.entries(shapes).map(([name, shape]) => [
+      name,
+      Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * draw()),
+    ]),
+  );
+}
+
+function toSnapshot(weights: Weights): Map<string, tf.Tensor> {
+  return new Map(Object.entries(weights).map(([name, values]) => [name, tf.tensor(Float32Array.from(values), shapes[name])]));
+}
+
+/** The groups of DESIGN §1, written out independently: lists of [weight, flat index]. */
+function groups(granularity: Granularity): [string, number][][] {
+  const all = Object.entries(shapes).map(([name, shape]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return { name, units: shape[shape.length - 1], indices: Array.from({ length: size }, (_, i) => i) };
+  });
+  if (granularity === 'global') return [all.flatMap(({ name, indices }) => indices.map((i): [string, number] => [name, i]))];
+  if (granularity === 'layer') return all.map(({ name, indices }) => indices.map((i): [string, number] => [name, i]));
+  const result: [string, number][][] = [];
+  for (const layer of ['conv', 'dense']) {
+    const units = shapes[`${layer}/bias`][0];
+    for (let u = 0; u < units; u++) {
+      const members: [string, number][] = [[`${layer}/bias`, u]];
+      const kernelSize = shapes[`${layer}/kernel`].reduce((a, b) => a * b, 1);
+      for (let i = u; i < kernelSize; i += units) members.push([`${layer}/kernel`, i]);
+      result.push(members);
+    }
+  }
+  return result;
+}
+
+/** Float64 reference of λ Σ_j Σ_g R(d_g). */
+function reference(theta: Weights, previous: Weights[], theta0: Weights, spec: PenaltySpec): number {
+  const distance = (a: Weights, b: Weights, group: [string, number][]) =>
+    Math.sqrt(group.reduce((s, [name, i]) => s + (a[name][i] - b[name][i]) ** 2, 0) + 1e-12);
+  let total = 0;
+  for (const solution of previous) {
+    for (const group of groups(spec.granularity)) {
+      const d = distance(theta, solution, group);
+      if (spec.kind === 'distance') total -= d;
+      else if (spec.kind === 'inverse') total += 1 / (d + spec.epsilon);
+      else {
+        const sigma = spec.rho * distance(theta0, solution, group);
+        total += Math.exp(-(d * d) / (2 * sigma * sigma));
+      }
+    }
+  }
+  return spec.lambda * total;
+}
+
+const kinds: PenaltyKind[] = ['distance', 'inverse', 'gaussian'];
+const granularities: Granularity[] = ['global', 'layer', 'neuron'];
+
+describe('persistent penalty', () => {
+  const theta0 = randomWeights(1);
+  const previous = [randomWeights(2), randomWeights(3)];
+  // Near the first solution so that every kind's gradient is large enough to check.
+  const theta = Object.fromEntries(
+    Object.entries(previous[0]).map(([name, values]) => [name, values.map((v, i) => v + 0.3 * randomWeights(4)[name][i])]),
+  ) as Weights;
+
+  for (const kind of kinds) {
+    for (const granularity of granularities) {
+      test(`${kind} × ${granularity}: value and gradient match a float64 reference`, () => {
+        const spec: PenaltySpec = { ...defaultPenaltySpec, kind, granularity, lambda: 0.7, schedule: 'constant' };
+        const snapshots = previous.map(toSnapshot);
+        const start = toSnapshot(theta0);
+        const names = Object.keys(shapes);
+        const penalty = new PersistentPenalty({ theta0: start, previousSolutions: snapshots, spec });
+        const variables = names.map((name) => tf.variable(tf.tensor(Float32Array.from(theta[name]), shapes[name])));
+        const current = new Map(names.map((name, i) => [name, variables[i] as tf.Tensor]));
+        const { value, grads } = tf.variableGrads(() => penalty.value(current, 0), variables);
+        const expected = reference(theta, previous, theta0, spec);
+        assert.ok(Math.abs(value.dataSync()[0] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${value.dataSync()[0]} vs ${expected}`);
+        // Central differences on the float64 reference, at every coordinate.
+        const h = 1e-6;
+        for (const [v, name] of names.entries()) {
+          const analytic = grads[variables[v].name].dataSync();
+          for (let i = 0; i < theta[name].length; i++) {
+            const plus = structuredClone(theta);
+            const minus = structuredClone(theta);
+            plus[name][i] += h;
+            minus[name][i] -= h;
+            const numeric = (reference(plus, previous, theta0, spec) - reference(minus, previous, theta0, spec)) / (2 * h);
+            assert.ok(Math.abs(analytic[i] - numeric) <= 2e-3 * Math.max(1, Math.abs(numeric)), `${name}[${i}]: ${analytic[i]} vs ${numeric}`);
+          }
+        }
+        penalty.dispose();
+        tf.dispose([value, ...Object.values(grads), ...variables, ...snapshots.flatMap((s) => [...s.values()]), ...start.values()]);
+      });
+    }
+  }
+
+  for (const kind of kinds) {
+    test(`${kind}: the gradient is finite at d = 0 (θ exactly at a previous solution)`, () => {
+      const solution = toSnapshot(previous[0]);
+      const start = toSnapshot(theta0);
+      for (const granularity of granularities) {
+        const spec: PenaltySpec = { ...defaultPenaltySpec, kind, granularity };
+        const variables = [...solution.values()].map((t) => tf.variable(t.clone()));
+        const current = new Map([...solution.keys()].map((name, i) => [name, variables[i] as tf.Tensor]));
+        const { value, grads } = tf.variableGrads(() => persistentPenalty(current, [solution], start, spec), variables);
+        assert.ok(Number.isFinite(value.dataSync()[0]));
+        for (const grad of Object.values(grads)) assert.ok(grad.dataSync().every(Number.isFinite), `${kind}/${granularity}`);
+        tf.dispose([value, ...Object.values(grads), ...variables]);
+      }
+    });
+  }
+
+  test('with a replica axis, the penalty is the sum of each replica penalized alone', () => {
+    const spec: PenaltySpec = { ...defaultPenaltySpec, kind: 'gaussian', granularity: 'neuron' };
+    const replicas = [randomWeights(10), randomWeights(11)];
+    const solutions = [randomWeights(12), randomWeights(13)];
+    const starts = [randomWeights(14), randomWeights(15)];
+    const stack = (ws: Weights[]) =>
+      new Map(Object.keys(shapes).map((name) => [name, tf.stack(ws.map((w) => tf.tensor(Float32Array.from(w[name]), shapes[name])))]));
+    const batched = persistentPenalty(stack(replicas), [stack(solutions)], stack(starts), spec, 0, { replicaAxis: true });
+    const alone = replicas.map((w, r) => persistentPenalty(toSnapshot(w), [toSnapshot(solutions[r])], toSnapshot(starts[r]), spec).dataSync()[0]);
+    assert.ok(Math.abs(batched.dataSync()[0] - (alone[0] + alone[1])) < 1e-4);
+    // A per-replica λ scales each replica's share.
+    const scaled = persistentPenalty(stack(replicas), [stack(solutions)], stack(starts), spec, 0, {
+      replicaAxis: true,
+      replicaLambda: [0, 2],
+    });
+    assert.ok(Math.abs(scaled.dataSync()[0] - (2 / spec.lambda) * alone[1]) < 1e-3 * Math.abs(alone[1] / spec.lambda));
+  });
+
+  test('partial persistence: only the selected layers get a penalty gradient', () => {
+    const solution = toSnapshot(previous[0]);
+    const start = toSnapshot(theta0);
+    const names = Object.keys(shapes);
+    const variables = names.map((name) => tf.variable(tf.tensor(Float32Array.from(theta[name]), shapes[name])));
+    const current = new Map(names.map((name, i) => [name, variables[i] as tf.Tensor]));
+    const spec: PenaltySpec = { ...defaultPenaltySpec, layers: ['dense'] };
+    const penalty = new PersistentPenalty({ theta0: start, previousSolutions: [solution], spec });
+    assert.deepEqual(penalty.persistentWeights, ['dense/kernel', 'dense/bias']);
+    const { grads } = tf.variableGrads(() => penalty.value(current), variables);
+    for (const [i, name] of names.entries()) {
+      // tfjs gives no gradient at all (null) for a variable the penalty never reads.
+      const grad = grads[variables[i].name] as tf.Tensor | null;
+      const norm = grad ? tf.norm(grad).dataSync()[0] : 0;
+      if (name.startsWith('dense/')) assert.ok(norm > 0, name);
+      else assert.equal(norm, 0, name);
+    }
+    const byPredicate = new PersistentPenalty({
+      theta0: start,
+      previousSolutions: [solution],
+      spec: defaultPenaltySpec,
+      options: { subset: (name) => name.endsWith('/kernel') },
+    });
+    assert.deepEqual(byPredicate.persistentWeights, ['conv/kernel', 'dense/kernel']);
+    assert.throws(
+      () => new PersistentPenalty({ theta0: start, previousSolutions: [solution], spec: { ...defaultPenaltySpec, layers: ['nope'] } }),
+      /penalty layers not in the model: nope/,
+    );
+  });
+
+  test('the release schedule holds λ, then falls linearly to 0', () => {
+    const spec: PenaltySpec = { ...defaultPenaltySpec, lambda: 2, schedule: 'release', releaseFraction: 0.25 };
+    assert.equal(lambdaAt(spec, 0), 2);
+    assert.equal(lambdaAt(spec, 0.75), 2);
+    assert.ok(Math.abs(lambdaAt(spec, 0.875) - 1) < 1e-12);
+    assert.equal(lambdaAt(spec, 1), 0);
+    assert.equal(lambdaAt({ ...spec, schedule: 'constant' }, 1), 2);
+  });
+});
