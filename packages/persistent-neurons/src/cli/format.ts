@@ -13,7 +13,14 @@ function meanStd(stats: Stats): string {
 /** A plain-text table of a run's summary, as `pn demo` and `pn run` print it. */
 export function summaryTable(results: Results): string {
   const metric = results.metric.name;
-  const header = ['method', 'runs', 'success', `median val ${metric}`, `mean ± std val ${metric}`, `median test ${metric}`];
+  const header = [
+    'method',
+    'runs',
+    'success',
+    `median val ${metric}`,
+    `mean ± std val ${metric}`,
+    `median test ${metric}`,
+  ];
   const rows = Object.entries(results.summary).map(([method, s]) => [
     method,
     String(s.runs),
@@ -23,7 +30,11 @@ export function summaryTable(results: Results): string {
     formatNumber(s.testMetric.median),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (results.paired) {
     const { valMetric } = results.paired;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
+import { Command, CommanderError, Option } from 'commander';
 import type { Method } from '../core/index.js';
 import {
   experiments,
@@ -32,12 +32,16 @@ function progressReporter(): { onProgress: (method: Method, done: number, total:
         bar?.stop();
         current = method;
         if (tty) {
-          bar = new SingleBar({ format: `${method.padEnd(13)} {bar} {percentage}% | {eta_formatted} left`, stream: process.stderr });
+          bar = new SingleBar({
+            format: `${method.padEnd(13)} {bar} {percentage}% | {eta_formatted} left`,
+            stream: process.stderr,
+          });
           bar.start(total, done);
         }
       }
       bar?.update(done);
-      if (!tty && done === total) process.stderr.write(`${method}: done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+      if (!tty && done === total)
+        process.stderr.write(`${method}: done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     },
     stop: () => bar?.stop(),
   };
@@ -45,14 +49,20 @@ function progressReporter(): { onProgress: (method: Method, done: number, total:
 
 async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promise<void> {
   const backend = await initBackend();
-  process.stderr.write(`${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`);
   const progress = progressReporter();
+  const onStart = () =>
+    process.stderr.write(
+      `${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`,
+    );
   try {
-    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress });
+    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart });
     progress.stop();
     process.stdout.write(`\n${summaryTable(results)}\n\n`);
     const linear = (results.details as { linearFitMse?: number }).linearFitMse;
-    if (linear !== undefined) process.stdout.write(`best linear fit: val mse ${linear.toPrecision(4)}; success = below ${results.metric.successThreshold?.toPrecision(4)}\n`);
+    if (linear !== undefined)
+      process.stdout.write(
+        `best linear fit: val mse ${linear.toPrecision(4)}; success = below ${results.metric.successThreshold?.toPrecision(4)}\n`,
+      );
     process.stdout.write(`results: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.html')}\n`);
   } finally {
     progress.stop();
@@ -94,18 +104,24 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
     .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
     .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
-    .action(async (name: string, options: { preset: string; seeds?: number; out?: string; set: string[]; resume?: string }) => {
-      if (options.resume) {
-        const saved = loadRunConfig(options.resume);
-        if (saved.experiment.name !== name) throw new UsageError(`${options.resume} holds a ${saved.experiment.name} run, not ${name}`);
-        if (options.set.length || options.seeds !== undefined || options.out)
-          throw new UsageError('--resume continues the saved config; drop --set, --seeds and --out');
-        await execute(saved, options.resume, true);
-        return;
-      }
-      const run = resolveConfig(name, options.preset, options.seeds, options.set);
-      await execute(run, options.out ?? defaultOutDir(name), false);
-    });
+    .action(
+      async (
+        name: string,
+        options: { preset: string; seeds?: number; out?: string; set: string[]; resume?: string },
+      ) => {
+        if (options.resume) {
+          const saved = loadRunConfig(options.resume);
+          if (saved.experiment.name !== name)
+            throw new UsageError(`${options.resume} holds a ${saved.experiment.name} run, not ${name}`);
+          if (options.set.length || options.seeds !== undefined || options.out)
+            throw new UsageError('--resume continues the saved config; drop --set, --seeds and --out');
+          await execute(saved, options.resume, true);
+          return;
+        }
+        const run = resolveConfig(name, options.preset, options.seeds, options.set);
+        await execute(run, options.out ?? defaultOutDir(name), false);
+      },
+    );
 
   program
     .command('list')
@@ -115,7 +131,9 @@ export function buildProgram(): Command {
         process.stdout.write(`${experiment.name}: ${experiment.description}\n`);
         for (const preset of PRESETS) {
           const c = experiment.presets[preset];
-          process.stdout.write(`  ${preset.padEnd(6)} ${c.seeds} seeds, K=${c.iterations}, E=${c.epochs}, ${c.optimizer.name}\n`);
+          process.stdout.write(
+            `  ${preset.padEnd(6)} ${c.seeds} seeds, K=${c.iterations}, E=${c.epochs}, ${c.optimizer.name}\n`,
+          );
         }
       }
     });
@@ -137,7 +155,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0)
+        return 0;
       return 2; // commander already printed the one-line reason
     }
     if (error instanceof UsageError) {

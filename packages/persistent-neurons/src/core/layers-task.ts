@@ -49,7 +49,8 @@ export class LayersTask implements TrainingTask {
     this.model = options.build(options.seed);
     this.weights = layersModelWeights(this.model);
     this.examples = options.train.x.shape[0];
-    if (options.train.y.shape[0] !== this.examples) throw new Error('train.x and train.y hold different numbers of examples');
+    if (options.train.y.shape[0] !== this.examples)
+      throw new Error('train.x and train.y hold different numbers of examples');
     this.stepsPerEpoch = Math.ceil(this.examples / options.batchSize);
     this.metric = { name: options.metric.name, higherIsBetter: options.metric.higherIsBetter };
   }
@@ -98,7 +99,7 @@ export class LayersTask implements TrainingTask {
     const fresh = this.options.build(mixSeed(this.options.seed, draw));
     const freshWeights = layersModelWeights(fresh);
     if (freshWeights.length !== this.weights.length) throw new Error('build(seed) returned a different architecture');
-    this.weights.forEach((weight, i) => weight.variable.assign(freshWeights[i].variable));
+    for (const [i, weight] of this.weights.entries()) weight.variable.assign(freshWeights[i].variable);
     fresh.dispose();
   }
 

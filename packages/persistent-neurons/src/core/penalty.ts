@@ -75,7 +75,6 @@ interface PersistentWeight {
  */
 export class PersistentPenalty {
   readonly spec: PenaltySpec;
-  private readonly options: PenaltyOptions;
   private readonly previousSolutions: readonly Snapshot[];
   private readonly weights: PersistentWeight[];
   private readonly sigmas: tf.Tensor[] = [];
@@ -91,7 +90,6 @@ export class PersistentPenalty {
   }) {
     const { theta0, previousSolutions, spec, options = {} } = args;
     this.spec = spec;
-    this.options = options;
     this.previousSolutions = previousSolutions;
     const layers = spec.layers ? new Set(spec.layers) : undefined;
     const names = (args.weightNames ?? [...theta0.keys()]).filter(

@@ -170,7 +170,12 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     solutions.push(solution);
     emit({ type: 'iteration', iteration: k, records: iterationRecords, solution });
   }
-  return { records, selected: records.map((history) => selectIteration(history, task.metric.higherIsBetter)), solutions, theta0 };
+  return {
+    records,
+    selected: records.map((history) => selectIteration(history, task.metric.higherIsBetter)),
+    solutions,
+    theta0,
+  };
 }
 
 /** The best trajectory by validation metric; diverged ones only if nothing else is left. */
@@ -178,7 +183,9 @@ export function selectIteration(history: readonly IterationRecord[], higherIsBet
   let best = -1;
   history.forEach((record, i) => {
     if (record.diverged) return;
-    const better = higherIsBetter ? record.valMetric > history[best]?.valMetric : record.valMetric < history[best]?.valMetric;
+    const better = higherIsBetter
+      ? record.valMetric > history[best]?.valMetric
+      : record.valMetric < history[best]?.valMetric;
     if (best < 0 || better) best = i;
   });
   return best < 0 ? history.length - 1 : best;
@@ -197,4 +204,3 @@ export function replicaDistances(task: TrainingTask, a: Snapshot, b: Snapshot): 
     return Array.from(tf.sqrt(squared).dataSync());
   });
 }
-

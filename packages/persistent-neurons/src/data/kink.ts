@@ -35,7 +35,8 @@ export function kinkTarget(spec: KinkDataSpec, x: number): number {
 }
 
 export function makeKinkData(spec: KinkDataSpec): KinkData {
-  if (spec.kinks.length !== spec.slopes.length) throw new Error('kink data: kinks and slopes must have the same length');
+  if (spec.kinks.length !== spec.slopes.length)
+    throw new Error('kink data: kinks and slopes must have the same length');
   const draw = normal(spec.seed);
   const split = (n: number) => {
     const x = new Float32Array(n);

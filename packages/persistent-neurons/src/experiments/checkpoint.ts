@@ -20,7 +20,7 @@ export class MethodCheckpoint {
     this.dir = join(runDir, 'checkpoints', method);
   }
 
-  saveIteration(iteration: number, records: IterationRecord[], solution: Snapshot): void {
+  saveIteration(iteration: number, records: IterationRecord[], solution: Snapshot, extra: unknown = null): void {
     const weights: SnapshotManifest['weights'] = [];
     let offset = 0;
     for (const [name, tensor] of solution) {
@@ -31,19 +31,22 @@ export class MethodCheckpoint {
     for (const [i, tensor] of [...solution.values()].entries()) data.set(tensor.dataSync(), weights[i].offset);
     writeFileAtomic(join(this.dir, `iteration-${iteration}.bin`), new Uint8Array(data.buffer));
     // The JSON is written last: it marks the iteration as complete.
-    writeJsonAtomic(join(this.dir, `iteration-${iteration}.json`), { records, weights });
+    writeJsonAtomic(join(this.dir, `iteration-${iteration}.json`), { records, weights, extra });
   }
 
   /** Completed iterations 0..k-1, in order, as the trainer's `resume` option takes them. */
-  load(replicas: number): { records: IterationRecord[][]; solutions: Snapshot[] } {
+  load(replicas: number): { records: IterationRecord[][]; solutions: Snapshot[]; extras: unknown[] } {
     const records: IterationRecord[][] = Array.from({ length: replicas }, () => []);
     const solutions: Snapshot[] = [];
+    const extras: unknown[] = [];
     for (let k = 0; existsSync(join(this.dir, `iteration-${k}.json`)); k++) {
       const saved = JSON.parse(readFileSync(join(this.dir, `iteration-${k}.json`), 'utf8')) as {
         records: IterationRecord[];
         weights: SnapshotManifest['weights'];
+        extra: unknown;
       };
-      if (saved.records.length !== replicas) throw new Error(`checkpoint ${this.dir} was written for another seed count`);
+      if (saved.records.length !== replicas)
+        throw new Error(`checkpoint ${this.dir} was written for another seed count`);
       const bytes = readFileSync(join(this.dir, `iteration-${k}.bin`));
       const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       const solution = new Map<string, tf.Tensor>();
@@ -52,9 +55,10 @@ export class MethodCheckpoint {
         solution.set(name, tf.keep(tf.tensor(data.subarray(offset, offset + size), shape)));
       }
       solutions.push(solution);
-      saved.records.forEach((record, r) => records[r].push(restoreNulls(record)));
+      extras.push(saved.extra);
+      for (const [r, record] of saved.records.entries()) records[r].push(restoreNulls(record));
     }
-    return { records, solutions };
+    return { records, solutions, extras };
   }
 
   get donePath(): string {

@@ -1,4 +1,4 @@
-import { cpus, arch, platform } from 'node:os';
+import { arch, cpus, platform } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Results } from '../report/results-schema.js';
 

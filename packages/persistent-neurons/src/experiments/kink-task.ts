@@ -51,7 +51,7 @@ export class KinkTask implements TrainingTask {
       const start = step * this.batchSize;
       const size = Math.min(this.batchSize, this.data.train.x.length - start);
       const indices = new Int32Array(this.replicas * size);
-      this.order.forEach((order, r) => indices.set(order.subarray(start, start + size), r * size));
+      for (const [r, order] of this.order.entries()) indices.set(order.subarray(start, start + size), r * size);
       const index = tf.tensor2d(indices, [this.replicas, size], 'int32');
       const x = tf.expandDims(tf.gather(this.trainX, index), 2) as tf.Tensor3D;
       const y = tf.expandDims(tf.gather(this.trainY, index), 2);

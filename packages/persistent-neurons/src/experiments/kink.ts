@@ -1,12 +1,12 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { defaultPenaltySpec } from '../core/index.js';
+import { restoreSnapshot } from '../core/weights.js';
 import { makeKinkData } from '../data/kink.js';
 import { saveLayersModel } from '../io/save-model.js';
 import { KinkTask } from './kink-task.js';
 import { runReplicatedMethods } from './replicated-runner.js';
 import { type CommonConfig, commonConfigShape, type Experiment, seedList } from './types.js';
-import { restoreSnapshot } from '../core/weights.js';
-import { join } from 'node:path';
 
 const kinkDataSchema = z.strictObject({
   mean: z.number(),
@@ -32,7 +32,9 @@ export const kinkConfigSchema = z
     /** How many seeds' fitted curves the report plots. */
     plotSeeds: z.number().int().nonnegative(),
   })
-  .refine((c) => c.data.kinks.length === c.data.slopes.length, { message: 'data.kinks and data.slopes must have the same length' });
+  .refine((c) => c.data.kinks.length === c.data.slopes.length, {
+    message: 'data.kinks and data.slopes must have the same length',
+  });
 
 export type KinkConfig = z.infer<typeof kinkConfigSchema> & CommonConfig;
 
@@ -45,7 +47,18 @@ const base: KinkConfig = {
   penalty: { ...defaultPenaltySpec, kind: 'distance', granularity: 'neuron', lambda: 0.1 },
   hidden: [16, 16],
   batchSize: 32,
-  data: { mean: 5, std: 0.5, kinks: [5], slopes: [2], baseSlope: -1, noise: 0, train: 128, validation: 256, test: 256, seed: 1 },
+  data: {
+    mean: 5,
+    std: 0.5,
+    kinks: [5],
+    slopes: [2],
+    baseSlope: -1,
+    noise: 0,
+    train: 128,
+    validation: 256,
+    test: 256,
+    seed: 1,
+  },
   successRatio: 0.1,
   plotSeeds: 4,
 };

@@ -17,10 +17,21 @@ export interface ReplicatedRunOptions<T extends TrainingTask> {
   makeTask(method: Method): T;
   /** Whether a final validation metric counts as a success (synthetic tasks). */
   success?(valMetric: number): boolean;
-  /** After a method trained: save models, compute plot data. Returns JSON-able details and per-seed model paths. */
-  finish?(method: Method, task: T, result: TrainResult): Promise<{ details: unknown; models?: string[] }>;
+  /**
+   * After a method trained: save models, compute plot data. Gets what `endIteration` returned for
+   * each trajectory (kept in the checkpoints, so a resumed run has them all). Returns JSON-able
+   * details and per-seed model paths.
+   */
+  finish?(
+    method: Method,
+    task: T,
+    result: TrainResult,
+    iterationData: unknown[],
+  ): Promise<{ details: unknown; models?: string[] }>;
   /** Called after every SGD step (e.g. to record a trajectory). */
   onStep?(task: T, method: Method, iteration: number): void;
+  /** Called when a trajectory ends; the JSON-able result is checkpointed with it. */
+  endIteration?(task: T, method: Method, iteration: number): unknown;
 }
 
 /**
@@ -50,6 +61,7 @@ export async function runReplicatedMethods<T extends TrainingTask>(
       let done = 0;
       const resume = checkpoint.load(task.replicas);
       done = resume.solutions.length * trainOptions.epochs * task.stepsPerEpoch;
+      const iterationData = [...resume.extras];
       const result = trainPersistent(task, {
         ...trainOptions,
         resume,
@@ -58,11 +70,13 @@ export async function runReplicatedMethods<T extends TrainingTask>(
             options.onStep?.(task, method, event.iteration);
             context.onProgress?.(method, ++done, totalSteps);
           } else if (event.type === 'iteration') {
-            checkpoint.saveIteration(event.iteration, event.records, event.solution);
+            const data = options.endIteration?.(task, method, event.iteration) ?? null;
+            iterationData.push(data);
+            checkpoint.saveIteration(event.iteration, event.records, event.solution, data);
           }
         },
       });
-      const finished = (await options.finish?.(method, task, result)) ?? { details: null };
+      const finished = (await options.finish?.(method, task, result, iterationData)) ?? { details: null };
       const methodRuns = seeds.map((seed, r): RunRecord => {
         const history = result.records[r];
         const selected = history[result.selected[r]];

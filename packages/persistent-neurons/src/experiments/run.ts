@@ -22,11 +22,19 @@ export interface ResolvedRun {
 }
 
 /** The config of `experiment` at `preset`, with `--seeds` and every `--set key=value` applied and validated. */
-export function resolveConfig(experimentName: string, preset: string, seeds?: number, sets: readonly string[] = []): ResolvedRun {
+export function resolveConfig(
+  experimentName: string,
+  preset: string,
+  seeds?: number,
+  sets: readonly string[] = [],
+): ResolvedRun {
   const experiment = experiments[experimentName];
   if (!experiment)
-    throw new UsageError(`unknown experiment "${experimentName}"; choose one of: ${Object.keys(experiments).join(', ')} (see pn list)`);
-  if (!PRESETS.includes(preset as Preset)) throw new UsageError(`unknown preset "${preset}"; choose one of: ${PRESETS.join(', ')}`);
+    throw new UsageError(
+      `unknown experiment "${experimentName}"; choose one of: ${Object.keys(experiments).join(', ')} (see pn list)`,
+    );
+  if (!PRESETS.includes(preset as Preset))
+    throw new UsageError(`unknown preset "${preset}"; choose one of: ${PRESETS.join(', ')}`);
   const config = structuredClone(experiment.presets[preset as Preset]) as unknown as Record<string, unknown>;
   if (seeds !== undefined) config.seeds = seeds;
   for (const assignment of sets) applySet(config, assignment);
@@ -71,7 +79,14 @@ export function applySet(config: Record<string, unknown>, assignment: string): v
   }
 }
 
-const OPTIONAL_KEYS = new Set(['penalty.layers', 'optimizer.momentum', 'optimizer.nesterov', 'optimizer.beta1', 'optimizer.beta2', 'optimizer.epsilon']);
+const OPTIONAL_KEYS = new Set([
+  'penalty.layers',
+  'optimizer.momentum',
+  'optimizer.nesterov',
+  'optimizer.beta1',
+  'optimizer.beta2',
+  'optimizer.epsilon',
+]);
 
 /** The saved run in `dir` (for --resume and report). */
 export function loadRunConfig(dir: string): ResolvedRun {
@@ -92,6 +107,8 @@ export interface RunOptions {
   /** Continue the run already in outDir. */
   resume?: boolean;
   onProgress?: (method: Method, done: number, total: number) => void;
+  /** Called once the run directory is ready, before training. */
+  onStart?: () => void;
 }
 
 /** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
@@ -100,6 +117,7 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
   const { outDir } = options;
   prepareDirectory(outDir, options.resume ?? false);
   if (!options.resume) writeJsonAtomic(join(outDir, 'config.json'), { experiment: experiment.name, preset, config });
+  options.onStart?.();
   const startedAt = new Date();
   const output = await experiment.run(config, { outDir, onProgress: options.onProgress });
   const finishedAt = new Date();
@@ -133,9 +151,11 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
 /** Re-renders report.html from a run's results.json. */
 export async function rerenderReport(dir: string): Promise<string> {
   const path = join(dir, 'results.json');
-  if (!existsSync(path)) throw new UsageError(`${dir} has no results.json; finish the run first (pn run --resume ${dir})`);
+  if (!existsSync(path))
+    throw new UsageError(`${dir} has no results.json; finish the run first (pn run --resume ${dir})`);
   const parsed = resultsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new UsageError(`${path} does not match the results schema: ${parsed.error.issues[0].message}`);
+  if (!parsed.success)
+    throw new UsageError(`${path} does not match the results schema: ${parsed.error.issues[0].message}`);
   const reportPath = join(dir, 'report.html');
   writeFileAtomic(reportPath, await renderReport(parsed.data));
   return reportPath;
@@ -151,6 +171,8 @@ function prepareDirectory(dir: string, resume: boolean): void {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (error) {
-    throw new UsageError(`cannot write to ${dir} (${(error as NodeJS.ErrnoException).code}); choose a writable --out directory`);
+    throw new UsageError(
+      `cannot write to ${dir} (${(error as NodeJS.ErrnoException).code}); choose a writable --out directory`,
+    );
   }
 }

@@ -20,7 +20,9 @@ export function summarize(runs: readonly RunRecord[]): Results['summary'] {
     const withSuccess = mine.filter((run) => run.success !== undefined);
     summary[method] = {
       runs: mine.length,
-      ...(withSuccess.length ? { successRate: withSuccess.filter((run) => run.success).length / withSuccess.length } : {}),
+      ...(withSuccess.length
+        ? { successRate: withSuccess.filter((run) => run.success).length / withSuccess.length }
+        : {}),
       diverged: mine.filter((run) => run.iterations[run.selectedIteration].diverged).length,
       valMetric: describe(mine.map((run) => run.final.valMetric)),
       testMetric: describe(mine.map((run) => run.final.testMetric)),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { defaultPenaltySpec, type Split, type TrainingTask, mixSeed, uniform } from '../core/index.js';
+import { defaultPenaltySpec, mixSeed, type Split, type TrainingTask, uniform } from '../core/index.js';
 import { runReplicatedMethods } from './replicated-runner.js';
 import { type CommonConfig, commonConfigShape, type Experiment, seedList } from './types.js';
 
@@ -43,7 +43,12 @@ export class Toy2dTask implements TrainingTask {
     readonly config: Toy2dConfig,
     readonly replicaSeeds: readonly number[],
   ) {
-    this.point = tf.variable(tf.tensor2d(replicaSeeds.flatMap(() => config.start), [replicaSeeds.length, 2]));
+    this.point = tf.variable(
+      tf.tensor2d(
+        replicaSeeds.flatMap(() => config.start),
+        [replicaSeeds.length, 2],
+      ),
+    );
     this.weights = [{ name: 'point/xy', variable: this.point, trainable: true }];
   }
 
@@ -86,14 +91,14 @@ const base: Toy2dConfig = {
   iterations: 4,
   epochs: 400,
   optimizer: { name: 'sgd', learningRate: 0.05 },
-  penalty: { ...defaultPenaltySpec, kind: 'distance', granularity: 'global', lambda: 0.4 },
+  penalty: { ...defaultPenaltySpec, kind: 'gaussian', granularity: 'global', lambda: 3, rho: 0.7 },
   wells: [
     { x: -0.6, y: -0.2, depth: 1.0, width: 0.5 },
     { x: 1.2, y: 0.9, depth: 1.6, width: 0.55 },
     { x: 0.6, y: -1.5, depth: 2.2, width: 0.5 },
     { x: -1.4, y: 1.4, depth: 1.3, width: 0.5 },
   ],
-  bowl: 0.05,
+  bowl: 0.15,
   start: [-0.2, 0.15],
   extent: 2.5,
   recordEvery: 5,
@@ -109,27 +114,25 @@ export const toy2d: Experiment<Toy2dConfig> = {
     paper: { ...base, seeds: 20, iterations: 6, epochs: 1000 },
   },
   async run(config, context) {
-    type Trajectory = { method: string; seed: number; iteration: number; points: [number, number][]; endLoss: number };
-    let trajectories: Trajectory[] = [];
+    let points: [number, number][] = [];
     const { runs, details } = await runReplicatedMethods(config, context, {
       makeTask: () => new Toy2dTask(config, seedList(config)),
-      onStep(task, method, iteration) {
-        // Seed 1's path; the penalty and data are seed-free, so every seed's path is the same but reinit's.
-        let current = trajectories.at(-1);
-        if (current?.iteration !== iteration) {
-          current = { method, seed: 1, iteration, points: [], endLoss: Number.NaN };
-          trajectories.push(current);
-        }
-        current.points.push(task.position(0));
+      // Seed 1's path. Only reinit's starts depend on the seed; the other methods' paths are the same for all.
+      onStep: (task) => points.push(task.position(0)),
+      endIteration() {
+        const path = points.filter((_, i) => i % config.recordEvery === 0 || i === points.length - 1);
+        points = [];
+        return path;
       },
-      async finish(_method, _task, result) {
-        const finished = trajectories.map((trajectory) => ({
-          ...trajectory,
-          endLoss: result.records[0][trajectory.iteration].valMetric,
-          points: trajectory.points.filter((_, i, all) => i % config.recordEvery === 0 || i === all.length - 1),
+      async finish(method, _task, result, paths) {
+        const trajectories = (paths as [number, number][][]).map((path, iteration) => ({
+          method,
+          seed: 1,
+          iteration,
+          points: path,
+          endLoss: result.records[0][iteration].valMetric,
         }));
-        trajectories = [];
-        return { details: finished };
+        return { details: trajectories };
       },
     });
     return {

@@ -40,7 +40,9 @@ export class ReplicatedMlp {
     tf.tidy(() => {
       this.layerNames.forEach((_, i) => {
         const kernels = this.replicaSeeds.map((seed) =>
-          tfl.initializers.glorotUniform({ seed: seed * 1000003 + draw * 7919 + i }).apply([this.sizes[i], this.sizes[i + 1]]),
+          tfl.initializers
+            .glorotUniform({ seed: seed * 1000003 + draw * 7919 + i })
+            .apply([this.sizes[i], this.sizes[i + 1]]),
         );
         this.weights[2 * i].variable.assign(tf.stack(kernels));
         this.weights[2 * i + 1].variable.assign(tf.zerosLike(this.weights[2 * i + 1].variable));

@@ -123,7 +123,12 @@ export function metricPerMethodSpec(results: Results): TopLevelSpec | null {
               title: name,
               scale: { type: scaleTypeFor(rows.map((r) => r.value)), zero: false },
             },
-            color: { field: 'method', type: 'nominal', scale: { domain: methods, range: methodColors(methods) }, legend: null },
+            color: {
+              field: 'method',
+              type: 'nominal',
+              scale: { domain: methods, range: methodColors(methods) },
+              legend: null,
+            },
             tooltip: [
               { field: 'method', type: 'nominal' },
               { field: 'seed', type: 'quantitative' },
@@ -154,7 +159,8 @@ export function iterationCurvesSpec(results: Results): TopLevelSpec | null {
   for (const run of results.runs) {
     if (!multi.has(run.method)) continue;
     for (const it of run.iterations) {
-      if (finite(it.valMetric)) rows.push({ method: run.method, seed: run.seed, iteration: it.iteration, value: it.valMetric });
+      if (finite(it.valMetric))
+        rows.push({ method: run.method, seed: run.seed, iteration: it.iteration, value: it.valMetric });
     }
   }
   if (rows.length === 0) return null;
@@ -288,7 +294,12 @@ export function contourSegments(
               return [x0, y0 + (y1 - y0) * t(a, d)];
           }
         };
-        const crossed = [a > level !== b > level, b > level !== c > level, d > level !== c > level, a > level !== d > level];
+        const crossed = [
+          a > level !== b > level,
+          b > level !== c > level,
+          d > level !== c > level,
+          a > level !== d > level,
+        ];
         let pairs: [number, number][];
         if (index === 5 || index === 10) {
           const centerHigh = (a + b + c + d) / 4 > level;
@@ -361,7 +372,9 @@ export function stitchSegments(segments: readonly Segment[]): ContourVertex[] {
     const forward = walk(s.level, s.x2, s.y2);
     const backward = walk(s.level, s.x, s.y);
     const pts: [number, number][] = [...backward.reverse(), [s.x, s.y], [s.x2, s.y2], ...forward];
-    pts.forEach(([x, y], order) => out.push({ line, level: s.level, order, x, y }));
+    pts.forEach(([x, y], order) => {
+      out.push({ line, level: s.level, order, x, y });
+    });
     line++;
   });
   return out;
@@ -380,26 +393,35 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
   const trajectories = details.trajectories.filter((t) => t.points.some(([x, y]) => finite(x) && finite(y)));
   if (!surface && trajectories.length === 0) return null;
 
-  // Heatmap cells (at most 40 × 40 of them) and iso-lines from the full grid.
+  // Heatmap cells (at most 30 × 30 of them) and iso-lines from the full grid.
   const cells: { x: number; x2: number; y: number; y2: number; loss: number }[] = [];
   let contours: ContourVertex[] = [];
+  let lossDomain: [number, number] | null = null;
   let xDomain: [number, number] | null = null;
   let yDomain: [number, number] | null = null;
   if (surface) {
-    const ixs = sampleIndices(surface.x.length, 40);
-    const iys = sampleIndices(surface.y.length, 40);
+    const ixs = sampleIndices(surface.x.length, 30);
+    const iys = sampleIndices(surface.y.length, 30);
     const xe = cellEdges(ixs.map((i) => surface.x[i]));
     const ye = cellEdges(iys.map((i) => surface.y[i]));
     iys.forEach((iy, j) => {
       ixs.forEach((ix, i) => {
         const loss = surface.loss[iy][ix];
-        if (finite(loss)) cells.push({ x: xe[i], x2: xe[i + 1], y: ye[j], y2: ye[j + 1], loss });
+        // Each cell reaches a little into the next one, so that no anti-aliasing seams show between them.
+        const x2 = xe[i + 1] + (xe[i + 1] - xe[i]) * 0.3;
+        const y2 = ye[j + 1] + (ye[j + 1] - ye[j]) * 0.3;
+        if (finite(loss)) cells.push({ x: xe[i], x2, y: ye[j], y2, loss });
       });
     });
     const values = surface.loss.flat().filter(finite);
     values.sort((p, q) => p - q);
-    const levels = [...new Set([0.04, 0.1, 0.18, 0.27, 0.37, 0.48, 0.6, 0.72, 0.84, 0.94].map((p) => quantile(values, p)))];
+    const levels = [
+      ...new Set([0.04, 0.1, 0.18, 0.27, 0.37, 0.48, 0.6, 0.72, 0.84, 0.94].map((p) => quantile(values, p))),
+    ];
     contours = stitchSegments(contourSegments(surface.x, surface.y, surface.loss, levels.filter(finite)));
+    // Colour up to the 90th percentile (higher values clamp to the darkest shade), so that basins stand out.
+    const top = quantile(values, 0.9);
+    if (values.length > 0 && top > values[0]) lossDomain = [values[0], top];
     xDomain = [Math.min(...surface.x), Math.max(...surface.x)];
     yDomain = [Math.min(...surface.y), Math.max(...surface.y)];
   }
@@ -425,9 +447,17 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
     });
   });
 
-  const pathRows: { id: number; label: string; method: string; seed: number; order: number; x: number; y: number }[] = [];
-  const endRows: { label: string; method: string; seed: number; x: number; y: number; endLoss: number | null; text: string }[] =
+  const pathRows: { id: number; label: string; method: string; seed: number; order: number; x: number; y: number }[] =
     [];
+  const endRows: {
+    label: string;
+    method: string;
+    seed: number;
+    x: number;
+    y: number;
+    endLoss: number | null;
+    text: string;
+  }[] = [];
   trajectories.forEach((t, id) => {
     const label = trajectoryLabel(t, singleIteration);
     const pts = t.points.filter((p): p is [number, number] => finite(p[0]) && finite(p[1]));
@@ -458,8 +488,18 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
 
   const lossScale = scaleTypeFor(cells.map((c) => c.loss));
   const panels = methods.length > 0 ? methods : [null];
-  const x: PositionDef = { field: 'x', type: 'quantitative', scale: { domain: xDomain, nice: false, zero: false }, title: 'x' };
-  const y: PositionDef = { field: 'y', type: 'quantitative', scale: { domain: yDomain, nice: false, zero: false }, title: 'y' };
+  const x: PositionDef = {
+    field: 'x',
+    type: 'quantitative',
+    scale: { domain: xDomain, nice: false, zero: false },
+    title: 'x',
+  };
+  const y: PositionDef = {
+    field: 'y',
+    type: 'quantitative',
+    scale: { domain: yDomain, nice: false, zero: false },
+    title: 'y',
+  };
   const stroke: StrokeDef = {
     field: 'label',
     type: 'nominal',
@@ -476,7 +516,7 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
       if (cells.length > 0) {
         layer.push({
           data: { name: 'cells' },
-          mark: { type: 'rect', strokeWidth: 0, aria: false },
+          mark: { type: 'rect', strokeWidth: 0, clip: true, aria: false },
           encoding: {
             x,
             x2: { field: 'x2' },
@@ -486,7 +526,11 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
               field: 'loss',
               type: 'quantitative',
               title: 'loss',
-              scale: { type: lossScale, scheme: { name: 'greys', extent: [0.02, 0.55] } },
+              scale: {
+                type: lossScale,
+                scheme: { name: 'greys', extent: [0.02, 0.6] },
+                ...(lossDomain ? { domain: lossDomain, clamp: true } : {}),
+              },
               legend: { gradientLength: 200 },
             },
           },
@@ -632,7 +676,7 @@ export function kinkSpec(details: KinkDetails): TopLevelSpec | null {
       const layer: LayerItem[] = [
         {
           data: { name: 'points' },
-          mark: { type: 'circle', size: 12, color: '#888', opacity: 0.5, clip: true, aria: false },
+          mark: { type: 'circle', size: 16, color: '#777', opacity: 0.6, clip: true, aria: false },
           encoding: { x, y },
         },
       ];
@@ -641,7 +685,12 @@ export function kinkSpec(details: KinkDetails): TopLevelSpec | null {
           data: { name: 'fits' },
           transform: [{ filter: { field: 'method', equal: method } }],
           mark: { type: 'line', strokeWidth: 1.8, opacity: 0.8, clip: true, color: colors[mi], aria: false },
-          encoding: { x, y, order: { field: 'order', type: 'quantitative' }, detail: { field: 'seed', type: 'nominal' } },
+          encoding: {
+            x,
+            y,
+            order: { field: 'order', type: 'quantitative' },
+            detail: { field: 'seed', type: 'nominal' },
+          },
         });
       }
       return { title: method ?? 'validation data', width: 340, height: 240, layer };
@@ -655,10 +704,13 @@ const quietLogger = vega.logger(vega.None);
 
 /** Rounds the coordinates in geometry attributes to 2 decimals (vega writes full doubles; this halves big SVGs). */
 function roundSvgCoordinates(svg: string): string {
-  return svg.replace(/\b(d|transform|x|y|x1|x2|y1|y2|width|height|points)="([^"]*)"/g, (_, name: string, value: string) => {
-    const rounded = value.replace(/(\d*\.\d{2})\d+/g, '$1');
-    return `${name}="${rounded}"`;
-  });
+  return svg.replace(
+    /\b(d|transform|x|y|x1|x2|y1|y2|width|height|points)="([^"]*)"/g,
+    (_, name: string, value: string) => {
+      const rounded = value.replace(/(\d*\.\d{2})\d+/g, '$1');
+      return `${name}="${rounded}"`;
+    },
+  );
 }
 
 /** Compiles a vega-lite spec and renders it to a standalone SVG string (no canvas needed). */

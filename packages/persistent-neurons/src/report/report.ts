@@ -104,7 +104,10 @@ function summaryTable(results: Results): string {
 }
 
 /** How many seeds persistent beats reinit on, comparing final metrics of the same seed. */
-function pairedWins(results: Results, pick: (run: RunRecord) => number | null): { wins: number; ties: number; n: number } {
+function pairedWins(
+  results: Results,
+  pick: (run: RunRecord) => number | null,
+): { wins: number; ties: number; n: number } {
   const bySeed = (method: string) =>
     new Map(results.runs.filter((r) => r.method === method).map((r) => [r.seed, pick(r)] as const));
   const persistent = bySeed('persistent');
@@ -128,7 +131,9 @@ function pairedReading(results: Results, split: 'validation' | 'test', s: Stats)
   const direction = `${higherIsBetter ? 'Higher' : 'Lower'} is better for ${name}`;
   if (s.mean === 0) return `${direction}: persistent and reinit are equal on average over ${s.n} seeds.`;
   const better = higherIsBetter ? s.mean > 0 : s.mean < 0;
-  const { wins, ties, n } = pairedWins(results, (r) => (split === 'validation' ? r.final.valMetric : r.final.testMetric));
+  const { wins, ties, n } = pairedWins(results, (r) =>
+    split === 'validation' ? r.final.valMetric : r.final.testMetric,
+  );
   const tally = n > 0 ? ` Persistent is better on ${wins} of ${n} seeds${ties > 0 ? ` (${ties} ties)` : ''}.` : '';
   return (
     `${direction}: persistent is ${s.mean < 0 ? 'lower' : 'higher'} than reinit on average by ` +
@@ -223,7 +228,8 @@ function figures(results: Results): Figure[] {
   }
   const kink = parseKinkDetails(results.details);
   if (kink) {
-    const linear = kink.linearFitMse === null ? '' : ` For reference, a linear fit has mse ${formatNumber(kink.linearFitMse)}.`;
+    const linear =
+      kink.linearFitMse === null ? '' : ` For reference, a linear fit has mse ${formatNumber(kink.linearFitMse)}.`;
     list.push({
       title: 'Fits to the kink',
       caption: `Grey points are validation data; lines are each method's selected model, one per seed shown.${linear}`,

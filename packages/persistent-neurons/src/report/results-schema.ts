@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
 /** `results.json`: everything a run measured (README documents it field by field). */
-const stats = z.object({ mean: z.number().nullable(), std: z.number().nullable(), median: z.number().nullable(), n: z.number().int() });
+const stats = z.object({
+  mean: z.number().nullable(),
+  std: z.number().nullable(),
+  median: z.number().nullable(),
+  n: z.number().int(),
+});
 export type Stats = z.infer<typeof stats>;
 
 const iterationRecord = z.object({
@@ -20,7 +25,11 @@ const run = z.object({
   method: z.enum(['standard', 'standard-long', 'reinit', 'persistent']),
   iterations: z.array(iterationRecord).min(1),
   selectedIteration: z.number().int().nonnegative(),
-  final: z.object({ trainLoss: z.number().nullable(), valMetric: z.number().nullable(), testMetric: z.number().nullable() }),
+  final: z.object({
+    trainLoss: z.number().nullable(),
+    valMetric: z.number().nullable(),
+    testMetric: z.number().nullable(),
+  }),
   success: z.boolean().optional(),
   /** Where the selected model is saved (tfjs layers format), relative to the run directory. */
   model: z.string().optional(),
@@ -46,9 +55,7 @@ export const resultsSchema = z.object({
     }),
   ),
   /** persistent − reinit on the same seeds, of the final validation and test metric. */
-  paired: z
-    .object({ valMetric: stats, testMetric: stats })
-    .nullable(),
+  paired: z.object({ valMetric: stats, testMetric: stats }).nullable(),
   /** Experiment-specific data for plots (toy2d trajectories, kink fits). */
   details: z.record(z.string(), z.unknown()),
   environment: z.object({

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { tf } from '../setup.js';
 import {
   defaultPenaltySpec,
   type Granularity,
@@ -11,6 +10,7 @@ import {
   PersistentPenalty,
   persistentPenalty,
 } from '../../src/core/index.js';
+import { tf } from '../setup.js';
 
 const shapes: Record<string, number[]> = {
   'conv/kernel': [2, 2, 1, 3],
@@ -32,7 +32,9 @@ function randomWeights(seed: number, scale = 1): Weights {
 }
 
 function toSnapshot(weights: Weights): Map<string, tf.Tensor> {
-  return new Map(Object.entries(weights).map(([name, values]) => [name, tf.tensor(Float32Array.from(values), shapes[name])]));
+  return new Map(
+    Object.entries(weights).map(([name, values]) => [name, tf.tensor(Float32Array.from(values), shapes[name])]),
+  );
 }
 
 /** The groups of DESIGN §1, written out independently: lists of [weight, flat index]. */
@@ -41,7 +43,8 @@ function groups(granularity: Granularity): [string, number][][] {
     const size = shape.reduce((a, b) => a * b, 1);
     return { name, units: shape[shape.length - 1], indices: Array.from({ length: size }, (_, i) => i) };
   });
-  if (granularity === 'global') return [all.flatMap(({ name, indices }) => indices.map((i): [string, number] => [name, i]))];
+  if (granularity === 'global')
+    return [all.flatMap(({ name, indices }) => indices.map((i): [string, number] => [name, i]))];
   if (granularity === 'layer') return all.map(({ name, indices }) => indices.map((i): [string, number] => [name, i]));
   const result: [string, number][][] = [];
   for (const layer of ['conv', 'dense']) {
@@ -83,7 +86,10 @@ describe('persistent penalty', () => {
   const previous = [randomWeights(2), randomWeights(3)];
   // Near the first solution so that every kind's gradient is large enough to check.
   const theta = Object.fromEntries(
-    Object.entries(previous[0]).map(([name, values]) => [name, values.map((v, i) => v + 0.3 * randomWeights(4)[name][i])]),
+    Object.entries(previous[0]).map(([name, values]) => [
+      name,
+      values.map((v, i) => v + 0.3 * randomWeights(4)[name][i]),
+    ]),
   ) as Weights;
 
   for (const kind of kinds) {
@@ -98,7 +104,10 @@ describe('persistent penalty', () => {
         const current = new Map(names.map((name, i) => [name, variables[i] as tf.Tensor]));
         const { value, grads } = tf.variableGrads(() => penalty.value(current, 0), variables);
         const expected = reference(theta, previous, theta0, spec);
-        assert.ok(Math.abs(value.dataSync()[0] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${value.dataSync()[0]} vs ${expected}`);
+        assert.ok(
+          Math.abs(value.dataSync()[0] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)),
+          `${value.dataSync()[0]} vs ${expected}`,
+        );
         // Central differences on the float64 reference, at every coordinate.
         const h = 1e-6;
         for (const [v, name] of names.entries()) {
@@ -108,12 +117,22 @@ describe('persistent penalty', () => {
             const minus = structuredClone(theta);
             plus[name][i] += h;
             minus[name][i] -= h;
-            const numeric = (reference(plus, previous, theta0, spec) - reference(minus, previous, theta0, spec)) / (2 * h);
-            assert.ok(Math.abs(analytic[i] - numeric) <= 2e-3 * Math.max(1, Math.abs(numeric)), `${name}[${i}]: ${analytic[i]} vs ${numeric}`);
+            const numeric =
+              (reference(plus, previous, theta0, spec) - reference(minus, previous, theta0, spec)) / (2 * h);
+            assert.ok(
+              Math.abs(analytic[i] - numeric) <= 2e-3 * Math.max(1, Math.abs(numeric)),
+              `${name}[${i}]: ${analytic[i]} vs ${numeric}`,
+            );
           }
         }
         penalty.dispose();
-        tf.dispose([value, ...Object.values(grads), ...variables, ...snapshots.flatMap((s) => [...s.values()]), ...start.values()]);
+        tf.dispose([
+          value,
+          ...Object.values(grads),
+          ...variables,
+          ...snapshots.flatMap((s) => [...s.values()]),
+          ...start.values(),
+        ]);
       });
     }
   }
@@ -128,7 +147,8 @@ describe('persistent penalty', () => {
         const current = new Map([...solution.keys()].map((name, i) => [name, variables[i] as tf.Tensor]));
         const { value, grads } = tf.variableGrads(() => persistentPenalty(current, [solution], start, spec), variables);
         assert.ok(Number.isFinite(value.dataSync()[0]));
-        for (const grad of Object.values(grads)) assert.ok(grad.dataSync().every(Number.isFinite), `${kind}/${granularity}`);
+        for (const grad of Object.values(grads))
+          assert.ok(grad.dataSync().every(Number.isFinite), `${kind}/${granularity}`);
         tf.dispose([value, ...Object.values(grads), ...variables]);
       }
     });
@@ -140,9 +160,18 @@ describe('persistent penalty', () => {
     const solutions = [randomWeights(12), randomWeights(13)];
     const starts = [randomWeights(14), randomWeights(15)];
     const stack = (ws: Weights[]) =>
-      new Map(Object.keys(shapes).map((name) => [name, tf.stack(ws.map((w) => tf.tensor(Float32Array.from(w[name]), shapes[name])))]));
-    const batched = persistentPenalty(stack(replicas), [stack(solutions)], stack(starts), spec, 0, { replicaAxis: true });
-    const alone = replicas.map((w, r) => persistentPenalty(toSnapshot(w), [toSnapshot(solutions[r])], toSnapshot(starts[r]), spec).dataSync()[0]);
+      new Map(
+        Object.keys(shapes).map((name) => [
+          name,
+          tf.stack(ws.map((w) => tf.tensor(Float32Array.from(w[name]), shapes[name]))),
+        ]),
+      );
+    const batched = persistentPenalty(stack(replicas), [stack(solutions)], stack(starts), spec, 0, {
+      replicaAxis: true,
+    });
+    const alone = replicas.map(
+      (w, r) => persistentPenalty(toSnapshot(w), [toSnapshot(solutions[r])], toSnapshot(starts[r]), spec).dataSync()[0],
+    );
     assert.ok(Math.abs(batched.dataSync()[0] - (alone[0] + alone[1])) < 1e-4);
     // A per-replica λ scales each replica's share.
     const scaled = persistentPenalty(stack(replicas), [stack(solutions)], stack(starts), spec, 0, {
@@ -177,7 +206,12 @@ describe('persistent penalty', () => {
     });
     assert.deepEqual(byPredicate.persistentWeights, ['conv/kernel', 'dense/kernel']);
     assert.throws(
-      () => new PersistentPenalty({ theta0: start, previousSolutions: [solution], spec: { ...defaultPenaltySpec, layers: ['nope'] } }),
+      () =>
+        new PersistentPenalty({
+          theta0: start,
+          previousSolutions: [solution],
+          spec: { ...defaultPenaltySpec, layers: ['nope'] },
+        }),
       /penalty layers not in the model: nope/,
     );
   });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { tf } from '../setup.js';
 import {
   defaultPenaltySpec,
   disposeSnapshot,
@@ -9,11 +8,12 @@ import {
   LayersTask,
   methodOptions,
   type OptimizerSpec,
-  selectIteration,
   type Split,
+  selectIteration,
   type TrainingTask,
   trainPersistent,
 } from '../../src/core/index.js';
+import { tf } from '../setup.js';
 
 /** A small dense net with BatchNorm (non-trainable moving statistics) on a fixed regression set. */
 function bnTask(options: { seed?: number; shuffle?: boolean } = {}): LayersTask {
@@ -23,9 +23,18 @@ function bnTask(options: { seed?: number; shuffle?: boolean } = {}): LayersTask 
     build: (seed) =>
       tfl.sequential({
         layers: [
-          tfl.layers.dense({ name: 'hidden', units: 6, inputShape: [3], kernelInitializer: tfl.initializers.glorotUniform({ seed }) }),
+          tfl.layers.dense({
+            name: 'hidden',
+            units: 6,
+            inputShape: [3],
+            kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+          }),
           tfl.layers.batchNormalization({ name: 'norm' }),
-          tfl.layers.dense({ name: 'out', units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
+          tfl.layers.dense({
+            name: 'out',
+            units: 1,
+            kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+          }),
         ],
       }),
     seed: options.seed ?? 3,
@@ -35,9 +44,10 @@ function bnTask(options: { seed?: number; shuffle?: boolean } = {}): LayersTask 
     loss: (yTrue, yPred) => tf.losses.meanSquaredError(yTrue, yPred) as tf.Scalar,
     metric: { name: 'mse', higherIsBetter: false, compute: (t, p) => tf.losses.meanSquaredError(t, p).dataSync()[0] },
   });
-  if (options.shuffle === false) task.startEpoch = function (this: LayersTask) {
-    LayersTask.prototype.startEpoch.call(this, 0, 0);
-  };
+  if (options.shuffle === false)
+    task.startEpoch = function (this: LayersTask) {
+      LayersTask.prototype.startEpoch.call(this, 0, 0);
+    };
   return task;
 }
 
@@ -75,9 +85,13 @@ describe('trainPersistent', () => {
     const task = bnTask({ shuffle: false });
     const momentum: OptimizerSpec = { name: 'momentum', learningRate: 0.05, momentum: 0.9 };
     const result = trainPersistent(task, { iterations: 2, epochs: 3, optimizer: momentum, restart: 'theta0' });
-    for (const [name, first] of result.solutions[0]) assert.deepEqual(result.solutions[1].get(name)?.dataSync(), first.dataSync(), name);
+    for (const [name, first] of result.solutions[0])
+      assert.deepEqual(result.solutions[1].get(name)?.dataSync(), first.dataSync(), name);
     // The penalty is what makes the second trajectory differ.
-    const penalized = trainPersistent(task, { ...methodOptions('persistent', { ...settings, optimizer: momentum }), iterations: 2 });
+    const penalized = trainPersistent(task, {
+      ...methodOptions('persistent', { ...settings, optimizer: momentum }),
+      iterations: 2,
+    });
     const kernel = task.weights[0].name;
     assert.notDeepEqual(penalized.solutions[1].get(kernel)?.dataSync(), penalized.solutions[0].get(kernel)?.dataSync());
     [...result.solutions, ...penalized.solutions].forEach(disposeSnapshot);
@@ -114,10 +128,16 @@ describe('trainPersistent', () => {
 
   test('a loss that turns NaN ends the trajectory as diverged and the run goes on', () => {
     const task = bnTask();
-    const result = trainPersistent(task, { ...methodOptions('reinit', settings), optimizer: { name: 'sgd', learningRate: 1e6 } });
+    const result = trainPersistent(task, {
+      ...methodOptions('reinit', settings),
+      optimizer: { name: 'sgd', learningRate: 1e6 },
+    });
     assert.equal(result.records[0].length, 3);
     assert.ok(result.records[0].every((r) => r.diverged));
-    assert.ok(result.records[0].every((r) => r.epochs === 1), 'stopped after the first epoch that diverged');
+    assert.ok(
+      result.records[0].every((r) => r.epochs === 1),
+      'stopped after the first epoch that diverged',
+    );
     result.solutions.forEach(disposeSnapshot);
     task.dispose();
   });

@@ -114,7 +114,11 @@ function buildResults(
       penalty: { kind: 'persistent', strength: 0.5, radius: 0.3 },
       note: EVIL,
     },
-    metric: { name: metricName, higherIsBetter: false, ...(successThreshold === undefined ? {} : { successThreshold }) },
+    metric: {
+      name: metricName,
+      higherIsBetter: false,
+      ...(successThreshold === undefined ? {} : { successThreshold }),
+    },
     runs,
     summary,
     paired: { valMetric: diff((r) => r.final.valMetric), testMetric: diff((r) => r.final.testMetric) },
@@ -138,13 +142,18 @@ function buildResults(
 function toy2dResults(): Results {
   const f = (x: number, y: number) => (x * x - 1) ** 2 + (y * y - 1) ** 2 + 0.3 * x + 0.15 * y;
   const grad = (x: number, y: number): [number, number] => [4 * x * (x * x - 1) + 0.3, 4 * y * (y * y - 1) + 0.15];
-  const xs = Array.from({ length: 61 }, (_, i) => -2 + (4 * i) / 60);
-  const ys = Array.from({ length: 51 }, (_, i) => -2 + (4 * i) / 50);
+  const xs = Array.from({ length: 41 }, (_, i) => -2 + (4 * i) / 40);
+  const ys = Array.from({ length: 36 }, (_, i) => -2 + (4 * i) / 35);
   const loss = ys.map((y) => xs.map((x) => f(x, y)));
   const start: [number, number] = [0.05, 0.1];
   const endLoss = new Map<string, number>();
-  const trajectories: { method: string; seed: number; iteration: number; points: [number, number][]; endLoss: number }[] =
-    [];
+  const trajectories: {
+    method: string;
+    seed: number;
+    iteration: number;
+    points: [number, number][];
+    endLoss: number;
+  }[] = [];
   for (const method of METHODS) {
     const iterations = method === 'reinit' || method === 'persistent' ? K : 1;
     for (const seed of SEEDS.slice(0, 3)) {
@@ -255,7 +264,7 @@ describe('formatNumber', () => {
   it('keeps 4 significant digits and never prints NaN', () => {
     assert.equal(formatNumber(0.0123456), '0.01235');
     assert.equal(formatNumber(12.5), '12.5');
-    assert.equal(formatNumber(-3.14159), '-3.142');
+    assert.equal(formatNumber(-7.77777), '-7.778');
     assert.equal(formatNumber(12345.6), '12350');
     assert.equal(formatNumber(123456), '1.235e5');
     assert.equal(formatNumber(0.0000123456), '1.235e-5');
@@ -291,9 +300,9 @@ describe('renderReport', () => {
     // The trajectory plot: start marker, per-iteration labels, iso-lines.
     assert.ok(html.includes('persistent #2'));
     assert.ok(html.includes('Trajectories on the loss surface'));
-    assert.ok(html.includes('&quot;strength&quot;: 0.5'), 'config is pretty-printed JSON');
+    assert.ok(html.includes(escapeHtml('"strength": 0.5')), 'config is pretty-printed JSON');
     assert.ok(html.includes('onednn'));
-    assert.ok(html.includes('Test CPU &quot;Model&quot; &#60;X&#62;'));
+    assert.ok(html.includes(escapeHtml('Test CPU "Model" <X>')));
   });
 
   it('renders a kink run: data and fits, test metric columns, linear-fit reference', async () => {
@@ -315,7 +324,13 @@ describe('renderReport', () => {
     const runs = base.runs.map((r) => ({
       ...r,
       final: { trainLoss: null, valMetric: null, testMetric: null },
-      iterations: r.iterations.map((it) => ({ ...it, valMetric: null, testMetric: null, trainLoss: null, diverged: true })),
+      iterations: r.iterations.map((it) => ({
+        ...it,
+        valMetric: null,
+        testMetric: null,
+        trainLoss: null,
+        diverged: true,
+      })),
     }));
     const empty: Stats = { mean: null, std: null, median: null, n: 0 };
     const results = resultsSchema.parse({
@@ -324,10 +339,18 @@ describe('renderReport', () => {
       preset: '"><script>alert(1)</script>',
       runs,
       summary: Object.fromEntries(
-        Object.entries(base.summary).map(([m, s]) => [m, { ...s, diverged: s.runs, valMetric: empty, testMetric: empty }]),
+        Object.entries(base.summary).map(([m, s]) => [
+          m,
+          { ...s, diverged: s.runs, valMetric: empty, testMetric: empty },
+        ]),
       ),
       paired: null,
-      details: { surface: 'not a surface', fits: [{ method: 'reinit' }], data: { x: [1, 2] }, somethingElse: { deep: [1] } },
+      details: {
+        surface: 'not a surface',
+        fits: [{ method: 'reinit' }],
+        data: { x: [1, 2] },
+        somethingElse: { deep: [1] },
+      },
     });
     const html = await renderReport(results);
     assert.ok(html.startsWith('<!DOCTYPE html>'));

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const pn = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [pn, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('pn: bad input gives one clear line and exit code 2', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'pn-cli-'));
+  // A directory cannot be made below a file, even by root.
+  writeFileSync(join(scratch, 'a-file'), '');
+  const cases: { name: string; args: string[]; message: RegExp }[] = [
+    {
+      name: 'unknown experiment',
+      args: ['run', 'mnist-gan', '--out', join(scratch, 'a')],
+      message: /unknown experiment "mnist-gan"; choose one of: toy2d, kink/,
+    },
+    {
+      name: 'unknown preset',
+      args: ['run', 'kink', '--preset', 'huge', '--out', join(scratch, 'b')],
+      message: /huge.*(smoke|Allowed choices)/,
+    },
+    {
+      name: 'unknown --set key',
+      args: ['run', 'kink', '--set', 'penalty.lamda=1', '--out', join(scratch, 'c')],
+      message: /unknown --set key "penalty.lamda"; known here: .*lambda/,
+    },
+    {
+      name: 'invalid config value',
+      args: ['run', 'kink', '--set', 'epochs=-3', '--out', join(scratch, 'd')],
+      message: /invalid kink config: epochs: /,
+    },
+    {
+      name: 'invalid enum',
+      args: ['run', 'kink', '--set', 'penalty.kind=magnetic', '--out', join(scratch, 'e')],
+      message: /invalid kink config: penalty.kind/,
+    },
+    {
+      name: 'malformed --set',
+      args: ['run', 'kink', '--set', 'epochs', '--out', join(scratch, 'f')],
+      message: /--set needs key=value/,
+    },
+    {
+      name: 'bad --seeds',
+      args: ['run', 'kink', '--seeds', 'many', '--out', join(scratch, 'g')],
+      message: /--seeds must be a positive integer/,
+    },
+    {
+      name: 'unwritable --out',
+      args: ['run', 'toy2d', '--preset', 'smoke', '--out', join(scratch, 'a-file', 'run')],
+      message: /cannot write to .*a-file\/run \(ENOTDIR\); choose a writable --out/,
+    },
+    {
+      name: 'resume of a directory with no run',
+      args: ['run', 'kink', '--resume', scratch],
+      message: /holds no run \(no config.json\)/,
+    },
+    { name: 'report without results', args: ['report', scratch], message: /has no results.json/ },
+    { name: 'unknown command', args: ['train'], message: /unknown command 'train'/ },
+  ];
+  for (const { name, args, message } of cases) {
+    test(name, () => {
+      const { code, stdout, stderr } = run(...args);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+      assert.equal(stderr.trim().split('\n').length, 1, `one line, got:\n${stderr}`);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(stdout, '');
+    });
+  }
+
+  test('nothing is written for a rejected run', () => {
+    for (const dir of 'abcdefg') assert.equal(existsSync(join(scratch, dir)), false, dir);
+  });
+
+  test('an --out that is a non-empty directory is refused, not overwritten', () => {
+    const taken = mkdtempSync(join(tmpdir(), 'pn-taken-'));
+    writeFileSync(join(taken, 'keep.txt'), 'mine');
+    const { code, stderr } = run('run', 'toy2d', '--preset', 'smoke', '--out', taken);
+    assert.equal(code, 2);
+    assert.match(stderr, /is not empty; choose a new --out directory or continue it with --resume/);
+  });
+
+  test('pn list names every experiment and preset', () => {
+    const { code, stdout } = run('list');
+    assert.equal(code, 0);
+    for (const word of ['toy2d', 'kink', 'smoke', 'quick', 'paper']) assert.match(stdout, new RegExp(word));
+  });
+});
