@@ -1,10 +1,5 @@
+import { formatNumber } from '../report/report.js';
 import type { Results, Stats } from '../report/results-schema.js';
-
-export function formatNumber(value: number | null | undefined, digits = 4): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(digits - 1);
-  return Number(value.toPrecision(digits)).toString();
-}
 
 function meanStd(stats: Stats): string {
   return `${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`;

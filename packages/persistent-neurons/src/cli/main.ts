@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 import type { Method } from '../core/index.js';
 import {
+  ablationTable,
   experiments,
   loadRunConfig,
   PRESETS,
@@ -10,8 +11,11 @@ import {
   rerenderReport,
   resolveConfig,
   runExperiment,
+  runKinkAblation,
   UsageError,
 } from '../experiments/index.js';
+import type { KinkConfig } from '../experiments/kink.js';
+import { writeFileAtomic } from '../io/files.js';
 import { initBackend } from './backend.js';
 import { summaryTable } from './format.js';
 
@@ -69,6 +73,13 @@ async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promi
   }
 }
 
+function parseList<T extends string>(text: string, allowed: readonly T[], flag: string): T[] {
+  const items = text.split(',');
+  const bad = items.find((item) => !allowed.includes(item as T));
+  if (bad !== undefined) throw new UsageError(`${flag}: unknown "${bad}"; choose from ${allowed.join(', ')}`);
+  return items as T[];
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -120,6 +131,48 @@ export function buildProgram(): Command {
         }
         const run = resolveConfig(name, options.preset, options.seeds, options.set);
         await execute(run, options.out ?? defaultOutDir(name), false);
+      },
+    );
+
+  program
+    .command('ablation')
+    .description('kink penalty ablation: every kind × granularity × λ against reinit, as a Markdown table')
+    .addOption(new Option('--preset <preset>', 'kink preset the settings come from').choices(PRESETS).default('quick'))
+    .option('--seeds <n>', 'number of seeds (1..n)', positiveInt)
+    .option('--lambdas <list>', 'comma-separated λ values', '0.01,0.03,0.1,0.3')
+    .option('--kinds <list>', 'comma-separated penalty kinds', 'distance,inverse,gaussian')
+    .option('--granularities <list>', 'comma-separated granularities', 'global,layer,neuron')
+    .option('--set <key=value>', 'override a kink config value (repeatable)', collect, [])
+    .option('--out <file>', 'also write the table to this Markdown file')
+    .action(
+      async (options: {
+        preset: string;
+        seeds?: number;
+        lambdas: string;
+        kinds: string;
+        granularities: string;
+        set: string[];
+        out?: string;
+      }) => {
+        const run = resolveConfig('kink', options.preset, options.seeds, options.set);
+        const grid = {
+          kinds: parseList(options.kinds, ['distance', 'inverse', 'gaussian'] as const, '--kinds'),
+          granularities: parseList(options.granularities, ['global', 'layer', 'neuron'] as const, '--granularities'),
+          lambdas: options.lambdas.split(',').map((text) => {
+            const lambda = Number(text);
+            if (!(lambda > 0)) throw new UsageError(`--lambdas takes positive numbers, got "${text}"`);
+            return lambda;
+          }),
+        };
+        await initBackend();
+        const started = Date.now();
+        const rows = runKinkAblation(run.config as KinkConfig, grid, (label, done, total) => {
+          if (done === total)
+            process.stderr.write(`${label}: done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+        });
+        const table = ablationTable(rows);
+        if (options.out) writeFileAtomic(options.out, `${table}\n`);
+        process.stdout.write(`${table}\n`);
       },
     );
 

@@ -75,10 +75,12 @@ interface PersistentWeight {
  */
 export class PersistentPenalty {
   readonly spec: PenaltySpec;
-  private readonly previousSolutions: readonly Snapshot[];
   private readonly weights: PersistentWeight[];
-  private readonly sigmas: tf.Tensor[] = [];
-  private readonly replicaLambda?: tf.Tensor1D;
+  /** Per weight of S, every previous solution stacked: [solutions, replicas, rest, units]. */
+  private readonly solutions: tf.Tensor4D[];
+  /** Gaussian σ per solution, replica and group: [solutions, replicas, groups]. */
+  private readonly sigma?: tf.Tensor3D;
+  private readonly lambda: tf.Tensor;
 
   constructor(args: {
     theta0: Snapshot;
@@ -90,7 +92,6 @@ export class PersistentPenalty {
   }) {
     const { theta0, previousSolutions, spec, options = {} } = args;
     this.spec = spec;
-    this.previousSolutions = previousSolutions;
     const layers = spec.layers ? new Set(spec.layers) : undefined;
     const names = (args.weightNames ?? [...theta0.keys()]).filter(
       (name) => (!layers || layers.has(layerOf(name))) && (!options.subset || options.subset(name)),
@@ -105,15 +106,32 @@ export class PersistentPenalty {
       if (!tensor) throw new Error(`θ0 has no weight "${name}"`);
       return { name, layer: layerOf(name), view: view3d(tensor.shape, options.replicaAxis ?? false) };
     });
-    if (options.replicaLambda) this.replicaLambda = tf.keep(tf.tensor1d([...options.replicaLambda]));
-    if (spec.kind === 'gaussian') {
-      for (const solution of previousSolutions) {
-        const scale = tf.tidy(() => {
-          const gap = this.groupDistances((name) => theta0.get(name) as tf.Tensor, solution);
-          return tf.maximum(tf.mul(gap, spec.rho), 1e-8);
-        });
-        this.sigmas.push(tf.keep(scale));
-      }
+    // Stacking the solutions once makes a step's cost independent of how many there are.
+    this.solutions = previousSolutions.length
+      ? this.weights.map(
+          ({ name, view }) =>
+            tf.tidy(() =>
+              tf.stack(
+                previousSolutions.map((solution) => {
+                  const target = solution.get(name);
+                  if (!target) throw new Error(`a previous solution has no weight "${name}"`);
+                  return tf.reshape(target, view);
+                }),
+              ),
+            ) as tf.Tensor4D,
+        )
+      : [];
+    this.lambda = tf.keep(options.replicaLambda ? tf.tensor1d([...options.replicaLambda]) : tf.scalar(spec.lambda));
+    if (spec.kind === 'gaussian' && this.solutions.length) {
+      this.sigma = tf.tidy(() =>
+        tf.maximum(
+          tf.mul(
+            this.groupDistances((name) => theta0.get(name) as tf.Tensor),
+            spec.rho,
+          ),
+          1e-8,
+        ),
+      ) as tf.Tensor3D;
     }
   }
 
@@ -131,58 +149,48 @@ export class PersistentPenalty {
       current instanceof Map ? current : new Map((current as readonly ModelWeight[]).map((w) => [w.name, w.variable]));
     const schedule = lambdaAt({ ...this.spec, lambda: 1 }, progress);
     return tf.tidy(() => {
-      if (!this.previousSolutions.length || !this.weights.length || schedule === 0) return tf.scalar(0);
-      const read = (name: string) => {
+      if (!this.solutions.length || schedule === 0) return tf.scalar(0);
+      const d = this.groupDistances((name) => {
         const tensor = byName.get(name);
         if (!tensor) throw new Error(`the model has no weight "${name}" that the penalty needs`);
         return tensor;
-      };
-      let perReplica: tf.Tensor1D = tf.zeros([this.weights[0].view[0]]);
-      this.previousSolutions.forEach((solution, j) => {
-        const d = this.groupDistances(read, solution);
-        perReplica = tf.add(perReplica, tf.sum(this.repulsion(d, j), 1));
       });
-      const lambda = this.replicaLambda ?? tf.scalar(this.spec.lambda);
-      return tf.sum(tf.mul(perReplica, tf.mul(lambda, schedule)));
+      const perReplica = tf.sum(this.repulsion(d), [0, 2]);
+      return tf.sum(tf.mul(perReplica, tf.mul(this.lambda, schedule)));
     });
   }
 
   dispose(): void {
-    for (const sigma of this.sigmas) sigma.dispose();
-    this.replicaLambda?.dispose();
+    tf.dispose([...this.solutions, this.lambda, ...(this.sigma ? [this.sigma] : [])]);
   }
 
-  /** R per group, [replicas, groups], for distances d to previous solution j. */
-  private repulsion(d: tf.Tensor, j: number): tf.Tensor {
+  /** R per solution, replica and group, from the distances d [solutions, replicas, groups]. */
+  private repulsion(d: tf.Tensor): tf.Tensor {
     switch (this.spec.kind) {
       case 'distance':
         return tf.neg(d);
       case 'inverse':
         return tf.reciprocal(tf.add(d, this.spec.epsilon));
-      case 'gaussian': {
-        const sigma = this.sigmas[j];
-        return tf.exp(tf.neg(tf.div(tf.square(d), tf.mul(2, tf.square(sigma)))));
-      }
+      case 'gaussian':
+        return tf.exp(tf.neg(tf.div(tf.square(d), tf.mul(2, tf.square(this.sigma as tf.Tensor)))));
     }
   }
 
-  /** d_g = ‖θ_g − θ*_g‖₂ per replica and group, [replicas, groups]. */
-  private groupDistances(read: (name: string) => tf.Tensor, solution: Snapshot): tf.Tensor {
-    const perWeight = this.weights.map(({ name, view }) => {
-      const target = solution.get(name);
-      if (!target) throw new Error(`a previous solution has no weight "${name}"`);
-      const diff = tf.sub(tf.reshape(read(name), view), tf.reshape(target, view));
-      return tf.sum(tf.square(diff), 1); // [replicas, units]
+  /** d_g = ‖θ_g − θ*_{j,g}‖₂ for every solution j, replica and group g: [solutions, replicas, groups]. */
+  private groupDistances(read: (name: string) => tf.Tensor): tf.Tensor {
+    const perWeight = this.weights.map(({ name, view }, i) => {
+      const diff = tf.sub(tf.reshape(read(name), [1, ...view]), this.solutions[i]);
+      return tf.sum(tf.square(diff), 2); // [solutions, replicas, units]
     });
     let squared: tf.Tensor;
     switch (this.spec.granularity) {
       case 'global':
-        squared = tf.sum(tf.concat(perWeight, 1), 1, true);
+        squared = tf.sum(tf.concat(perWeight, 2), 2, true);
         break;
       case 'layer':
         squared = tf.concat(
-          perWeight.map((units) => tf.sum(units, 1, true)),
-          1,
+          perWeight.map((units) => tf.sum(units, 2, true)),
+          2,
         );
         break;
       case 'neuron':
@@ -190,7 +198,7 @@ export class PersistentPenalty {
         // its bias entry, so the layer's weights with the same unit count are added unit-wise.
         squared = tf.concat(
           this.neuronGroups().map((indices) => tf.addN(indices.map((i) => perWeight[i]))),
-          1,
+          2,
         );
         break;
     }

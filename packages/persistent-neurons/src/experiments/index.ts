@@ -1,3 +1,4 @@
+export * from './ablation.js';
 export * from './registry.js';
 export * from './run.js';
 export * from './summary.js';
