@@ -60,7 +60,7 @@ interface PersistentWeight {
   name: string;
   layer: string;
   /** [replicas, rest, units]: every weight viewed as 3-D so that one code path groups them all. */
-  view: number[];
+  view: [number, number, number];
 }
 
 /**
@@ -76,10 +76,12 @@ interface PersistentWeight {
 export class PersistentPenalty {
   readonly spec: PenaltySpec;
   private readonly weights: PersistentWeight[];
-  /** Per weight of S, every previous solution stacked: [solutions, replicas, rest, units]. */
-  private readonly solutions: tf.Tensor4D[];
-  /** Gaussian σ per solution, replica and group: [solutions, replicas, groups]. */
-  private readonly sigma?: tf.Tensor3D;
+  /** solutions[j][i]: weight i of previous solution j, viewed as [replicas, rest, units]. */
+  private readonly solutions: tf.Tensor3D[][];
+  /** Per weight, ones of shape [replicas, 1, rest]: a matMul with them sums over `rest`. */
+  private readonly ones: tf.Tensor3D[];
+  /** Gaussian σ per solution and group, shaped like the group's squared distance. */
+  private readonly sigmas: tf.Tensor[][] = [];
   private readonly lambda: tf.Tensor;
 
   constructor(args: {
@@ -106,32 +108,24 @@ export class PersistentPenalty {
       if (!tensor) throw new Error(`θ0 has no weight "${name}"`);
       return { name, layer: layerOf(name), view: view3d(tensor.shape, options.replicaAxis ?? false) };
     });
-    // Stacking the solutions once makes a step's cost independent of how many there are.
-    this.solutions = previousSolutions.length
-      ? this.weights.map(
-          ({ name, view }) =>
-            tf.tidy(() =>
-              tf.stack(
-                previousSolutions.map((solution) => {
-                  const target = solution.get(name);
-                  if (!target) throw new Error(`a previous solution has no weight "${name}"`);
-                  return tf.reshape(target, view);
-                }),
-              ),
-            ) as tf.Tensor4D,
-        )
-      : [];
+    this.solutions = previousSolutions.map((solution) =>
+      this.weights.map(({ name, view }) => {
+        const target = solution.get(name);
+        if (!target) throw new Error(`a previous solution has no weight "${name}"`);
+        return tf.keep(tf.reshape(target, view));
+      }),
+    );
+    this.ones = this.weights.map(({ view }) => tf.keep(tf.ones([view[0], 1, view[1]])));
     this.lambda = tf.keep(options.replicaLambda ? tf.tensor1d([...options.replicaLambda]) : tf.scalar(spec.lambda));
-    if (spec.kind === 'gaussian' && this.solutions.length) {
-      this.sigma = tf.tidy(() =>
-        tf.maximum(
-          tf.mul(
-            this.groupDistances((name) => theta0.get(name) as tf.Tensor),
-            spec.rho,
+    if (spec.kind === 'gaussian') {
+      const start = (name: string) => theta0.get(name) as tf.Tensor;
+      for (const solution of this.solutions) {
+        this.sigmas.push(
+          this.groupSquares(start, solution).map((squared) =>
+            tf.keep(tf.tidy(() => tf.maximum(tf.mul(tf.sqrt(squared), spec.rho), 1e-8))),
           ),
-          1e-8,
-        ),
-      ) as tf.Tensor3D;
+        );
+      }
     }
   }
 
@@ -150,59 +144,60 @@ export class PersistentPenalty {
     const schedule = lambdaAt({ ...this.spec, lambda: 1 }, progress);
     return tf.tidy(() => {
       if (!this.solutions.length || schedule === 0) return tf.scalar(0);
-      const d = this.groupDistances((name) => {
+      const read = (name: string) => {
         const tensor = byName.get(name);
         if (!tensor) throw new Error(`the model has no weight "${name}" that the penalty needs`);
         return tensor;
+      };
+      const perReplica: tf.Tensor[] = [];
+      this.solutions.forEach((solution, j) => {
+        this.groupSquares(read, solution).forEach((squared, g) => {
+          const d = tf.sqrt(tf.add(squared, SMOOTHING * SMOOTHING));
+          const repulsion = this.repulsion(d, this.sigmas[j]?.[g]);
+          perReplica.push(repulsion.rank === 1 ? repulsion : tf.sum(repulsion, [1, 2]));
+        });
       });
-      const perReplica = tf.sum(this.repulsion(d), [0, 2]);
-      return tf.sum(tf.mul(perReplica, tf.mul(this.lambda, schedule)));
+      return tf.sum(tf.mul(tf.addN(perReplica), tf.mul(this.lambda, schedule)));
     });
   }
 
   dispose(): void {
-    tf.dispose([...this.solutions, this.lambda, ...(this.sigma ? [this.sigma] : [])]);
+    tf.dispose([...this.solutions.flat(), ...this.ones, ...this.sigmas.flat(), this.lambda]);
   }
 
-  /** R per solution, replica and group, from the distances d [solutions, replicas, groups]. */
-  private repulsion(d: tf.Tensor): tf.Tensor {
+  /** R(d) elementwise. */
+  private repulsion(d: tf.Tensor, sigma?: tf.Tensor): tf.Tensor {
     switch (this.spec.kind) {
       case 'distance':
         return tf.neg(d);
       case 'inverse':
         return tf.reciprocal(tf.add(d, this.spec.epsilon));
       case 'gaussian':
-        return tf.exp(tf.neg(tf.div(tf.square(d), tf.mul(2, tf.square(this.sigma as tf.Tensor)))));
+        return tf.exp(tf.div(tf.square(d), tf.mul(-2, tf.square(sigma as tf.Tensor))));
     }
   }
 
-  /** d_g = ‖θ_g − θ*_{j,g}‖₂ for every solution j, replica and group g: [solutions, replicas, groups]. */
-  private groupDistances(read: (name: string) => tf.Tensor): tf.Tensor {
+  /**
+   * ‖θ_g − θ*_g‖² for every group g of the granularity: [replicas, 1, units] per neuron group,
+   * [replicas] per tensor (`layer`) or for all of S (`global`). Every op here runs on equal
+   * shapes or as a matMul: broadcasting and mid-axis reductions are slow on tfjs's cpu backend.
+   */
+  private groupSquares(read: (name: string) => tf.Tensor, solution: readonly tf.Tensor3D[]): tf.Tensor[] {
     const perWeight = this.weights.map(({ name, view }, i) => {
-      const diff = tf.sub(tf.reshape(read(name), [1, ...view]), this.solutions[i]);
-      return tf.sum(tf.square(diff), 2); // [solutions, replicas, units]
+      const diff = tf.sub(tf.reshape(read(name), view), solution[i]);
+      // diff·diff, not square(diff): square's gradient multiplies by a broadcast scalar 2.
+      return tf.matMul(this.ones[i], tf.mul(diff, diff)); // [replicas, 1, units]
     });
-    let squared: tf.Tensor;
     switch (this.spec.granularity) {
       case 'global':
-        squared = tf.sum(tf.concat(perWeight, 2), 2, true);
-        break;
+        return [tf.addN(perWeight.map((units) => tf.sum(units, [1, 2])))];
       case 'layer':
-        squared = tf.concat(
-          perWeight.map((units) => tf.sum(units, 2, true)),
-          2,
-        );
-        break;
+        return perWeight.map((units) => tf.sum(units, [1, 2]));
       case 'neuron':
         // A neuron is one output unit of a layer: a kernel column (or conv output channel) with
         // its bias entry, so the layer's weights with the same unit count are added unit-wise.
-        squared = tf.concat(
-          this.neuronGroups().map((indices) => tf.addN(indices.map((i) => perWeight[i]))),
-          2,
-        );
-        break;
+        return this.neuronGroups().map((indices) => tf.addN(indices.map((i) => perWeight[i])));
     }
-    return tf.sqrt(tf.add(squared, SMOOTHING * SMOOTHING));
   }
 
   /** Indices of `weights` that share a layer and a unit count: a kernel and its bias. */
@@ -217,7 +212,7 @@ export class PersistentPenalty {
 }
 
 /** [replicas, rest, units] for a weight of `shape`; units is the last axis (output units). */
-function view3d(shape: readonly number[], replicaAxis: boolean): number[] {
+function view3d(shape: readonly number[], replicaAxis: boolean): [number, number, number] {
   const dims = replicaAxis ? shape.slice(1) : [...shape];
   const replicas = replicaAxis ? shape[0] : 1;
   if (replicaAxis && shape.length === 0) throw new Error('a replicated weight needs a replica axis');

@@ -53,16 +53,15 @@ export class ReplicatedMlp {
   /** Outputs [R, n, out] for inputs [R or 1, n, in] (1 broadcasts one input set to all replicas). */
   predict(inputs: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      let activation: tf.Tensor3D = inputs;
+      let activation: tf.Tensor3D =
+        inputs.shape[0] === 1 && this.replicas > 1 ? tf.tile(inputs, [this.replicas, 1, 1]) : inputs;
+      const ones = tf.ones([this.replicas, activation.shape[1], 1]);
       this.layerNames.forEach((_, i) => {
-        const kernel = this.weights[2 * i].variable as tf.Tensor3D;
+        const kernel = this.weights[2 * i].variable;
         const bias = this.weights[2 * i + 1].variable;
-        // A 1-wide input is an outer product: broadcasting beats a batched matMul there.
-        const linear =
-          this.sizes[i] === 1
-            ? tf.mul(activation, kernel)
-            : tf.matMul(activation.shape[0] === 1 ? tf.tile(activation, [this.replicas, 1, 1]) : activation, kernel);
-        const preActivation = tf.add(linear, bias) as tf.Tensor3D;
+        // xW + 1·b: tfjs's cpu backend adds broadcast shapes element by element with index
+        // arithmetic, several times slower than a matMul that spreads the bias over the batch.
+        const preActivation = tf.add(tf.matMul(activation, kernel), tf.matMul(ones, bias)) as tf.Tensor3D;
         activation = i === this.layerNames.length - 1 ? preActivation : tf.relu(preActivation);
       });
       return activation;

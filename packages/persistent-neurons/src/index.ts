@@ -1,0 +1,2 @@
+// The method: browser-safe, no Node imports. Experiments and the CLI live under ./experiments.
+export * from './core/index.js';

@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// The README's library examples, run as a user runs them.
+for (const example of ['custom-loop.mjs', 'trainer.mjs']) {
+  test(`examples/${example} runs and trains three trajectories`, () => {
+    const path = fileURLToPath(new URL(`../../examples/${example}`, import.meta.url));
+    const result = spawnSync(process.execPath, [path], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /trajectory 1: .*mse 0\.\d+\ntrajectory 2: .*\ntrajectory 3: /);
+  });
+}
