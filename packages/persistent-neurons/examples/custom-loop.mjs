@@ -3,7 +3,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { defaultPenaltySpec, layersModelWeights, PersistentPenalty, restoreSnapshot, takeSnapshot } from 'persistent-neurons';
+import {
+  defaultPenaltySpec,
+  layersModelWeights,
+  PersistentPenalty,
+  restoreSnapshot,
+  takeSnapshot,
+} from 'persistent-neurons';
 
 await tf.setBackend('cpu');
 tf.enableProdMode();
@@ -26,7 +32,7 @@ const steps = 300;
 for (let k = 0; k < 3; k++) {
   restoreSnapshot(weights, theta0);
   const optimizer = tf.train.sgd(0.05);
-  const penalty = new PersistentPenalty({ theta0, previousSolutions: solutions, spec: { ...defaultPenaltySpec, lambda: 0.1 } });
+  const penalty = new PersistentPenalty({ theta0, previousSolutions: solutions, spec: defaultPenaltySpec });
   for (let step = 0; step < steps; step++) {
     optimizer.minimize(() => {
       const mse = tf.losses.meanSquaredError(y, model.apply(x, { training: true }));

@@ -16,9 +16,24 @@ const task = new LayersTask({
   build: (seed) =>
     tfl.sequential({
       layers: [
-        tfl.layers.dense({ name: 'hidden1', units: 16, activation: 'relu', inputShape: [1], kernelInitializer: tfl.initializers.glorotUniform({ seed }) }),
-        tfl.layers.dense({ name: 'hidden2', units: 16, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
-        tfl.layers.dense({ name: 'output', units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }) }),
+        tfl.layers.dense({
+          name: 'hidden1',
+          units: 16,
+          activation: 'relu',
+          inputShape: [1],
+          kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+        }),
+        tfl.layers.dense({
+          name: 'hidden2',
+          units: 16,
+          activation: 'relu',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+        }),
+        tfl.layers.dense({
+          name: 'output',
+          units: 1,
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }),
+        }),
       ],
     }),
   seed: 1,
@@ -34,9 +49,10 @@ const result = trainPersistent(task, {
   epochs: 40,
   restart: 'theta0',
   optimizer: { name: 'sgd', learningRate: 0.05 },
-  penalty: { ...defaultPenaltySpec, lambda: 0.1 },
+  penalty: defaultPenaltySpec,
   onEvent: (event) => {
-    if (event.type === 'iteration') console.log(`trajectory ${event.iteration + 1}: val mse ${event.records[0].valMetric.toFixed(5)}`);
+    if (event.type === 'iteration')
+      console.log(`trajectory ${event.iteration + 1}: val mse ${event.records[0].valMetric.toFixed(5)}`);
   },
 });
 console.log(`selected trajectory ${result.selected[0] + 1}`);

@@ -22,12 +22,13 @@ export interface PenaltySpec {
   layers?: readonly string[];
 }
 
+/** The best setting of the kink ablation (docs/ablation.md). λ's scale depends on the loss: tune it for yours. */
 export const defaultPenaltySpec: PenaltySpec = {
   kind: 'distance',
   granularity: 'neuron',
-  lambda: 0.01,
+  lambda: 0.03,
   schedule: 'release',
-  releaseFraction: 0.25,
+  releaseFraction: 0.5,
   epsilon: 0.01,
   rho: 0.5,
 };

@@ -44,7 +44,7 @@ const base: KinkConfig = {
   iterations: 4,
   epochs: 250,
   optimizer: { name: 'sgd', learningRate: 0.05 },
-  penalty: { ...defaultPenaltySpec, kind: 'distance', granularity: 'neuron', lambda: 0.03, releaseFraction: 0.5 },
+  penalty: defaultPenaltySpec,
   hidden: [16, 16],
   batchSize: 32,
   data: {
@@ -71,7 +71,7 @@ export const kink: Experiment<KinkConfig> = {
   presets: {
     smoke: { ...base, seeds: 4, iterations: 2, epochs: 20, hidden: [8, 8], plotSeeds: 2 },
     quick: base,
-    paper: { ...base, seeds: 50, epochs: 1000 },
+    paper: { ...base, seeds: 50 },
   },
   async run(config, context) {
     const data = makeKinkData(config.data);

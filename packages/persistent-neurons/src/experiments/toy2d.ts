@@ -91,7 +91,14 @@ const base: Toy2dConfig = {
   iterations: 4,
   epochs: 400,
   optimizer: { name: 'sgd', learningRate: 0.05 },
-  penalty: { ...defaultPenaltySpec, kind: 'gaussian', granularity: 'global', lambda: 3, rho: 0.7 },
+  penalty: {
+    ...defaultPenaltySpec,
+    kind: 'gaussian',
+    granularity: 'global',
+    lambda: 3,
+    rho: 0.7,
+    releaseFraction: 0.25,
+  },
   wells: [
     { x: -0.6, y: -0.2, depth: 1.0, width: 0.5 },
     { x: 1.2, y: 0.9, depth: 1.6, width: 0.55 },

@@ -99,3 +99,22 @@ describe('experiments end to end (smoke presets)', () => {
     assert.deepEqual(resumed.details, whole.details);
   });
 });
+
+describe('kink: what the method does (quick settings, 6 seeds)', () => {
+  test('persistent training lowers the validation MSE below reinit on the same seeds', async () => {
+    const run = resolveConfig('kink', 'quick', 6, ['methods=["reinit","persistent"]']);
+    const results = await runExperiment(run, { outDir: scratch() });
+    const paired = results.paired!.valMetric;
+    const reinit = results.summary.reinit.valMetric;
+    const persistent = results.summary.persistent.valMetric;
+    assert.ok(persistent.median! < 0.8 * reinit.median!, `median ${persistent.median} vs reinit ${reinit.median}`);
+    assert.ok(paired.mean! < 0, `paired mean ${paired.mean}`);
+    const better = results.runs
+      .filter((r) => r.method === 'persistent')
+      .filter(
+        (r) =>
+          r.final.valMetric! < results.runs.find((q) => q.method === 'reinit' && q.seed === r.seed)!.final.valMetric!,
+      );
+    assert.ok(better.length >= 4, `persistent better on ${better.length}/6 seeds`);
+  });
+});
