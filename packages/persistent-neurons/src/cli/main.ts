@@ -62,7 +62,16 @@ async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promi
     const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart });
     progress.stop();
     process.stdout.write(`\n${summaryTable(results)}\n\n`);
-    const linear = (results.details as { linearFitMse?: number }).linearFitMse;
+    const { linearFitMse: linear, trajectories } = results.details as {
+      linearFitMse?: number;
+      trajectories?: { method: string; iteration: number; points: [number, number][]; endLoss: number | null }[];
+    };
+    for (const t of trajectories?.filter((t) => t.method === 'persistent') ?? []) {
+      const [x, y] = t.points.at(-1) ?? [Number.NaN, Number.NaN];
+      process.stdout.write(
+        `persistent trajectory ${t.iteration + 1} (seed 1): ends at (${x.toFixed(3)}, ${y.toFixed(3)}), loss ${t.endLoss?.toFixed(4)}\n`,
+      );
+    }
     if (linear !== undefined)
       process.stdout.write(
         `best linear fit: val mse ${linear.toPrecision(4)}; success = below ${results.metric.successThreshold?.toPrecision(4)}\n`,
