@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { uniform as rng } from '../../src/core/random.js';
+import { describe as stats } from '../../src/experiments/summary.js';
 import { escapeHtml, formatNumber, renderReport } from '../../src/report/report.js';
 import { type Results, type RunRecord, resultsSchema, type Stats } from '../../src/report/results-schema.js';
 
@@ -13,28 +15,6 @@ type Method = (typeof METHODS)[number];
 const SEEDS = [0, 1, 2, 3];
 const K = 3;
 const EVIL = '<img src=x onerror=alert(1)>';
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function stats(values: (number | null)[]): Stats {
-  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  const n = v.length;
-  if (n === 0) return { mean: null, std: null, median: null, n: 0 };
-  const mean = v.reduce((s, x) => s + x, 0) / n;
-  const std = n > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : null;
-  const median = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  return { mean, std, median, n };
-}
 
 /** Runs whose iteration metrics come from `metric(method, seed, iteration)` (null = diverged); summary and paired follow. */
 function buildResults(
