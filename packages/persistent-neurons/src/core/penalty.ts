@@ -55,6 +55,11 @@ export interface PenaltyOptions {
   replicaAxis?: boolean;
   /** Per-replica λ (length = replica count), overriding `spec.lambda`: one batch, several λ. */
   replicaLambda?: readonly number[];
+  /**
+   * `counts[j][r]` false leaves out solution j for replica r: a trajectory that diverged ends at
+   * NaN weights, which are no minimum to move away from. Absent: every solution counts.
+   */
+  counts?: readonly (readonly boolean[])[];
 }
 
 interface PersistentWeight {
@@ -84,6 +89,8 @@ export class PersistentPenalty {
   /** Gaussian σ per solution and group, shaped like the group's squared distance. */
   private readonly sigmas: tf.Tensor[][] = [];
   private readonly lambda: tf.Tensor;
+  /** Per solution, 1 where it counts for a replica and 0 where it does not: [replicas]. */
+  private readonly counts: (tf.Tensor1D | undefined)[];
 
   constructor(args: {
     theta0: Snapshot;
@@ -109,11 +116,27 @@ export class PersistentPenalty {
       if (!tensor) throw new Error(`θ0 has no weight "${name}"`);
       return { name, layer: layerOf(name), view: view3d(tensor.shape, options.replicaAxis ?? false) };
     });
-    this.solutions = previousSolutions.map((solution) =>
+    this.counts = previousSolutions.map((_, j) => {
+      const counts = options.counts?.[j];
+      return counts && !counts.every(Boolean) ? tf.keep(tf.tensor1d(counts.map(Number))) : undefined;
+    });
+    this.solutions = previousSolutions.map((solution, j) =>
       this.weights.map(({ name, view }) => {
         const target = solution.get(name);
         if (!target) throw new Error(`a previous solution has no weight "${name}"`);
-        return tf.keep(tf.reshape(target, view));
+        const counts = this.counts[j];
+        // A left-out replica's solution is replaced by θ0 (finite), and its share multiplied by 0.
+        return tf.keep(
+          tf.tidy(() =>
+            counts
+              ? tf.where(
+                  tf.cast(counts, 'bool'),
+                  tf.reshape(target, view),
+                  tf.reshape(theta0.get(name) as tf.Tensor, view),
+                )
+              : tf.reshape(target, view),
+          ),
+        );
       }),
     );
     this.ones = this.weights.map(({ view }) => tf.keep(tf.ones([view[0], 1, view[1]])));
@@ -152,11 +175,13 @@ export class PersistentPenalty {
       };
       const perReplica: tf.Tensor[] = [];
       this.solutions.forEach((solution, j) => {
-        this.groupSquares(read, solution).forEach((squared, g) => {
+        const shares = this.groupSquares(read, solution).map((squared, g) => {
           const d = tf.sqrt(tf.add(squared, SMOOTHING * SMOOTHING));
           const repulsion = this.repulsion(d, this.sigmas[j]?.[g]);
-          perReplica.push(repulsion.rank === 1 ? repulsion : tf.sum(repulsion, [1, 2]));
+          return repulsion.rank === 1 ? repulsion : tf.sum(repulsion, [1, 2]);
         });
+        const counts = this.counts[j];
+        perReplica.push(counts ? tf.mul(tf.addN(shares), counts) : tf.addN(shares));
       });
       return tf.sum(tf.mul(tf.addN(perReplica), tf.mul(this.lambda, schedule)));
     });
@@ -164,6 +189,7 @@ export class PersistentPenalty {
 
   dispose(): void {
     tf.dispose([...this.solutions.flat(), ...this.ones, ...this.sigmas.flat(), this.lambda]);
+    for (const counts of this.counts) counts?.dispose();
   }
 
   /** R(d) elementwise. */

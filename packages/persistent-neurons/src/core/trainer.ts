@@ -109,14 +109,18 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
             previousSolutions: solutions,
             spec: options.penalty,
             weightNames: trainable.map((w) => w.name),
-            options: { replicaAxis: task.replicaAxis, replicaLambda: options.replicaLambda },
+            options: {
+              replicaAxis: task.replicaAxis,
+              replicaLambda: options.replicaLambda,
+              counts: solutions.map((_, j) => records.map((history) => !history[j].diverged)),
+            },
           })
         : undefined;
     const optimizer = createOptimizer(options.optimizer);
     const totalSteps = epochs * task.stepsPerEpoch;
     const varList = trainable.map((w) => w.variable);
     let lastLoss: number[] = [];
-    let epochsRun = 0;
+    const epochsRun = new Array<number>(task.replicas).fill(0);
     const diverged = new Array<boolean>(task.replicas).fill(false);
     for (let epoch = 0; epoch < epochs && !diverged.every(Boolean); epoch++) {
       task.startEpoch(k, epoch);
@@ -139,10 +143,11 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
       }
       lastLoss = Array.from(epochLoss.dataSync(), (sum) => sum / task.stepsPerEpoch);
       epochLoss.dispose();
-      lastLoss.forEach((loss, r) => {
+      for (const [r, loss] of lastLoss.entries()) {
+        if (diverged[r]) continue;
+        epochsRun[r] = epoch + 1;
         if (!Number.isFinite(loss)) diverged[r] = true;
-      });
-      epochsRun = epoch + 1;
+      }
       emit({ type: 'epoch', iteration: k, epoch, trainLoss: lastLoss });
     }
     optimizer.dispose();
@@ -160,7 +165,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
         valMetric: valMetric[r],
         testMetric: testMetric ? testMetric[r] : null,
         diverged: diverged[r] || !Number.isFinite(valMetric[r]),
-        epochs: epochsRun,
+        epochs: epochsRun[r],
         distanceToTheta0: toTheta0[r],
         distanceToPrevious: toPrevious.map((d) => d[r]),
       };

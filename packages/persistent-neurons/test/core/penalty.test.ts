@@ -181,6 +181,22 @@ describe('persistent penalty', () => {
     assert.ok(Math.abs(scaled.dataSync()[0] - (2 / spec.lambda) * alone[1]) < 1e-3 * Math.abs(alone[1] / spec.lambda));
   });
 
+  test('a left-out solution (a diverged trajectory, NaN weights) neither adds penalty nor NaN', () => {
+    const start = toSnapshot(theta0);
+    const good = toSnapshot(previous[0]);
+    const nan = new Map([...good].map(([name, t]) => [name, tf.fill(t.shape, Number.NaN)]));
+    const current = toSnapshot(theta);
+    for (const kind of kinds) {
+      const spec: PenaltySpec = { ...defaultPenaltySpec, kind, granularity: 'neuron' };
+      const alone = persistentPenalty(current, [good], start, spec).dataSync()[0];
+      const both = persistentPenalty(current, [good, nan], start, spec, 0, { counts: [[true], [false]] }).dataSync()[0];
+      assert.ok(
+        Number.isFinite(both) && Math.abs(both - alone) < 1e-6 * Math.max(1, Math.abs(alone)),
+        `${kind}: ${both} vs ${alone}`,
+      );
+    }
+  });
+
   test('partial persistence: only the selected layers get a penalty gradient', () => {
     const solution = toSnapshot(previous[0]);
     const start = toSnapshot(theta0);

@@ -126,6 +126,26 @@ describe('trainPersistent', () => {
     task.dispose();
   });
 
+  test('after a diverged trajectory, the next persistent one ignores its NaN end and trains normally', () => {
+    const task = bnTask();
+    const loss = task.loss.bind(task);
+    let iteration = 0;
+    const startEpoch = task.startEpoch.bind(task);
+    task.startEpoch = (k: number, epoch: number) => {
+      iteration = k;
+      startEpoch(k, epoch);
+    };
+    // The first trajectory's loss is NaN; the weights it ends at are NaN.
+    task.loss = (step: number) => (iteration === 0 ? tf.mul(loss(step), Number.NaN) : loss(step));
+    const result = trainPersistent(task, { ...methodOptions('persistent', settings), iterations: 2 });
+    const [first, second] = result.records[0];
+    assert.ok(first.diverged && !second.diverged, JSON.stringify(result.records[0]));
+    assert.ok(Number.isFinite(second.valMetric) && Number.isFinite(second.trainLoss));
+    assert.equal(result.selected[0], 1);
+    result.solutions.forEach(disposeSnapshot);
+    task.dispose();
+  });
+
   test('a loss that turns NaN ends the trajectory as diverged and the run goes on', () => {
     const task = bnTask();
     const result = trainPersistent(task, {
