@@ -73,6 +73,7 @@ export const kink: Experiment<KinkConfig> = {
     quick: base,
     paper: { ...base, seeds: 50 },
   },
+  layers: (config) => [...config.hidden.map((_, i) => `hidden${i + 1}`), 'output'],
   async run(config, context) {
     const data = makeKinkData(config.data);
     const grid = Array.from({ length: 101 }, (_, i) => {

@@ -47,6 +47,12 @@ export function validate(experiment: Experiment, config: unknown): CommonConfig 
     const issue = parsed.error.issues[0];
     throw new UsageError(`invalid ${experiment.name} config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
+  const layers = experiment.layers(parsed.data);
+  const unknown = parsed.data.penalty.layers?.filter((layer) => !layers.includes(layer)) ?? [];
+  if (unknown.length)
+    throw new UsageError(
+      `invalid ${experiment.name} config: penalty.layers: no layer ${unknown.join(', ')}; the model has ${layers.join(', ')}`,
+    );
   return parsed.data;
 }
 

@@ -120,6 +120,7 @@ export const toy2d: Experiment<Toy2dConfig> = {
     quick: base,
     paper: { ...base, seeds: 20, iterations: 6, epochs: 1000 },
   },
+  layers: () => ['point'],
   async run(config, context) {
     let points: [number, number][] = [];
     const { runs, details } = await runReplicatedMethods(config, context, {

@@ -74,6 +74,8 @@ export interface Experiment<C extends CommonConfig = CommonConfig> {
   description: string;
   schema: z.ZodType<C>;
   presets: Record<Preset, C>;
+  /** The model's layer names, which `penalty.layers` may choose from. */
+  layers(config: C): string[];
   run(config: C, context: ExperimentContext): Promise<ExperimentOutput>;
 }
 

@@ -44,6 +44,11 @@ describe('pn: bad input gives one clear line and exit code 2', () => {
       message: /invalid kink config: penalty.kind/,
     },
     {
+      name: 'unknown penalty layer',
+      args: ['run', 'kink', '--set', 'penalty.layers=["conv9"]', '--out', join(scratch, 'h')],
+      message: /penalty.layers: no layer conv9; the model has hidden1, hidden2, output/,
+    },
+    {
       name: 'malformed --set',
       args: ['run', 'kink', '--set', 'epochs', '--out', join(scratch, 'f')],
       message: /--set needs key=value/,
@@ -78,7 +83,7 @@ describe('pn: bad input gives one clear line and exit code 2', () => {
   }
 
   test('nothing is written for a rejected run', () => {
-    for (const dir of 'abcdefg') assert.equal(existsSync(join(scratch, dir)), false, dir);
+    for (const dir of 'abcdefgh') assert.equal(existsSync(join(scratch, dir)), false, dir);
   });
 
   test('an --out that is a non-empty directory is refused, not overwritten', () => {
