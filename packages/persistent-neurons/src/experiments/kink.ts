@@ -5,8 +5,8 @@ import { restoreSnapshot } from '../core/weights.js';
 import { makeKinkData } from '../data/kink.js';
 import { saveLayersModel } from '../io/save-model.js';
 import { KinkTask } from './kink-task.js';
-import { runReplicatedMethods } from './replicated-runner.js';
-import { type CommonConfig, commonConfigShape, type Experiment, seedList } from './types.js';
+import { runMethods } from './method-runner.js';
+import { type CommonConfig, commonConfigShape, type Experiment } from './types.js';
 
 const kinkDataSchema = z.strictObject({
   mean: z.number(),
@@ -80,14 +80,14 @@ export const kink: Experiment<KinkConfig> = {
       const lo = config.data.mean - 3 * config.data.std;
       return lo + (i / 100) * 6 * config.data.std;
     });
-    const { runs, details } = await runReplicatedMethods(config, context, {
-      makeTask: () => new KinkTask(data, config.hidden, seedList(config), config.batchSize),
+    const { runs, details } = await runMethods(config, context, {
+      seedsPerTask: 'all',
+      makeTask: (_, seeds) => new KinkTask(data, config.hidden, seeds, config.batchSize),
       success: (mse) => mse < config.successRatio * data.linearFitMse,
-      async finish(method, task, result) {
+      async finish(method, task, result, seeds) {
         // Each seed's selected solution: export it as a layers model and record its fit.
         const fits: { method: string; seed: number; x: number[]; y: number[] }[] = [];
         const models: string[] = [];
-        const seeds = seedList(config);
         for (const k of new Set(result.selected)) {
           restoreSnapshot(task.weights, result.solutions[k]);
           const predictions = task.predict(Float32Array.from(grid));

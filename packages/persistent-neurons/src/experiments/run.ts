@@ -5,8 +5,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { renderReport } from '../report/report.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
+import { nanToNull } from './method-runner.js';
 import { experiments } from './registry.js';
-import { nanToNull } from './replicated-runner.js';
 import { pairedDifference, summarize } from './summary.js';
 import { type CommonConfig, type Experiment, PRESETS, type Preset, seedList } from './types.js';
 

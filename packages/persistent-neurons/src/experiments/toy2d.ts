@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { defaultPenaltySpec, mixSeed, type Split, type TrainingTask, uniform } from '../core/index.js';
-import { runReplicatedMethods } from './replicated-runner.js';
-import { type CommonConfig, commonConfigShape, type Experiment, seedList } from './types.js';
+import { runMethods } from './method-runner.js';
+import { type CommonConfig, commonConfigShape, type Experiment } from './types.js';
 
 const wellSchema = z.strictObject({ x: z.number(), y: z.number(), depth: z.number(), width: z.number().positive() });
 
@@ -123,8 +123,9 @@ export const toy2d: Experiment<Toy2dConfig> = {
   layers: () => ['point'],
   async run(config, context) {
     let points: [number, number][] = [];
-    const { runs, details } = await runReplicatedMethods(config, context, {
-      makeTask: () => new Toy2dTask(config, seedList(config)),
+    const { runs, details } = await runMethods(config, context, {
+      seedsPerTask: 'all',
+      makeTask: (_, seeds) => new Toy2dTask(config, seeds),
       // Seed 1's path. Only reinit's starts depend on the seed; the other methods' paths are the same for all.
       onStep: (task) => points.push(task.position(0)),
       endIteration() {
@@ -132,7 +133,7 @@ export const toy2d: Experiment<Toy2dConfig> = {
         points = [];
         return path;
       },
-      async finish(method, _task, result, paths) {
+      async finish(method, _task, result, _seeds, paths) {
         const trajectories = (paths as [number, number][][]).map((path, iteration) => ({
           method,
           seed: 1,
