@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Method } from '../core/index.js';
+import { DataError } from '../data/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { renderReport } from '../report/report.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
@@ -121,11 +122,18 @@ export interface RunOptions {
 export async function runExperiment(run: ResolvedRun, options: RunOptions): Promise<Results> {
   const { experiment, preset, config } = run;
   const { outDir } = options;
+  let prepared: unknown;
+  try {
+    prepared = experiment.prepare?.(config);
+  } catch (error) {
+    if (error instanceof DataError) throw new UsageError(error.message);
+    throw error;
+  }
   prepareDirectory(outDir, options.resume ?? false);
   if (!options.resume) writeJsonAtomic(join(outDir, 'config.json'), { experiment: experiment.name, preset, config });
   options.onStart?.();
   const startedAt = new Date();
-  const output = await experiment.run(config, { outDir, onProgress: options.onProgress });
+  const output = await experiment.run(config, { outDir, onProgress: options.onProgress, prepared });
   const finishedAt = new Date();
   const results: Results = JSON.parse(
     JSON.stringify(

@@ -67,6 +67,8 @@ export interface ExperimentContext {
   outDir: string;
   /** Progress of one method: `done` of `total` SGD steps. */
   onProgress?: (method: Method, done: number, total: number) => void;
+  /** What `Experiment.prepare` returned. */
+  prepared?: unknown;
 }
 
 export interface Experiment<C extends CommonConfig = CommonConfig> {
@@ -76,6 +78,11 @@ export interface Experiment<C extends CommonConfig = CommonConfig> {
   presets: Record<Preset, C>;
   /** The model's layer names, which `penalty.layers` may choose from. */
   layers(config: C): string[];
+  /**
+   * Reads and checks what the run needs (data files) before its directory is made, so that a
+   * missing or damaged file writes nothing. Its result reaches `run` as `context.prepared`.
+   */
+  prepare?(config: C): unknown;
   run(config: C, context: ExperimentContext): Promise<ExperimentOutput>;
 }
 
