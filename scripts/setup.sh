@@ -36,3 +36,29 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons >&2
+
+# The native addon of tfjs-backend-onednn, when oneDNN and OpenBLAS are installed and the addon is
+# missing or older than its sources. Without it the backend registers nothing and tfjs stays on cpu.
+have_native_deps() {
+  if command -v dpkg-query >/dev/null 2>&1; then
+    for package in libdnnl-dev libopenblas-dev; do
+      dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || return 1
+    done
+  else
+    [ -f /usr/include/dnnl.hpp ] || return 1
+  fi
+}
+native_dir=packages/tfjs-backend-onednn
+native_addon=$native_dir/build/Release/onednn_backend.node
+if have_native_deps; then
+  if [ ! -f "$native_addon" ] || [ -n "$(find "$native_dir/native" "$native_dir/binding.gyp" -newer "$native_addon" -print -quit)" ]; then
+    native_log=${TMPDIR:-/tmp}/tfjs-backend-onednn-build.log
+    if npm run --silent -w tfjs-backend-onednn build:native >"$native_log" 2>&1; then
+      say "built the tfjs-backend-onednn native addon"
+    else
+      say "could not build the tfjs-backend-onednn native addon (log: $native_log); continuing on the cpu backend"
+    fi
+  fi
+else
+  say "libdnnl-dev/libopenblas-dev missing: skipping the tfjs-backend-onednn native addon"
+fi

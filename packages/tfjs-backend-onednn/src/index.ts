@@ -1,8 +1,9 @@
 /**
  * tfjs-backend-onednn: a native oneDNN/OpenBLAS backend for TensorFlow.js in Node.
- * The native addon is not built yet; until it is, this package registers nothing and
- * `nativeAvailable()` is false, so callers stay on tfjs's `cpu` backend.
+ * Importing this module registers the `onednn` backend (priority above `cpu`) when the native
+ * addon loads; otherwise it registers nothing and callers stay on tfjs's `cpu` backend.
+ * `TFJS_ONEDNN_DISABLE=1` skips the addon; `TFJS_ONEDNN_THREADS` sets the initial thread count (default 1).
  */
-export function nativeAvailable(): boolean {
-  return false;
-}
+export { BACKEND_PRIORITY, OneDnnBackend, registerOneDnnBackend } from './backend.js';
+export { BACKEND_NAME } from './kernels/util.js';
+export { getThreads, nativeAvailable, nativeLoadError, setThreads } from './native.js';

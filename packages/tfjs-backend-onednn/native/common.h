@@ -1,0 +1,133 @@
+// Argument parsing and validation shared by every native entry point.
+// Every entry point takes one plain object; anything missing, mistyped or inconsistent
+// becomes a JS exception before a single element is read or written.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace onednn_backend {
+
+constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
+constexpr int kMaxRank = 8;
+
+struct F32 {
+  float* data = nullptr;
+  int64_t length = 0;
+};
+
+[[noreturn]] inline void Fail(Napi::Env env, const std::string& message) {
+  throw Napi::TypeError::New(env, message);
+}
+
+inline Napi::Object ParamsObject(const Napi::CallbackInfo& info, const char* fn) {
+  if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsTypedArray()) {
+    Fail(info.Env(), std::string(fn) + ": expected a single parameter object");
+  }
+  return info[0].As<Napi::Object>();
+}
+
+inline F32 GetF32(Napi::Object params, const char* name) {
+  Napi::Env env = params.Env();
+  Napi::Value value = params.Get(name);
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Fail(env, std::string("'") + name + "' must be a Float32Array");
+  }
+  auto array = value.As<Napi::Float32Array>();
+  F32 out;
+  out.data = array.Data();
+  out.length = static_cast<int64_t>(array.ElementLength());
+  return out;
+}
+
+inline bool Has(Napi::Object params, const char* name) {
+  Napi::Value value = params.Get(name);
+  return !value.IsUndefined() && !value.IsNull();
+}
+
+inline int64_t GetInt(Napi::Object params, const char* name, int64_t min, int64_t max) {
+  Napi::Env env = params.Env();
+  Napi::Value value = params.Get(name);
+  if (!value.IsNumber()) Fail(env, std::string("'") + name + "' must be a number");
+  double d = value.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    Fail(env, std::string("'") + name + "' must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                  "]");
+  }
+  return static_cast<int64_t>(d);
+}
+
+inline int64_t GetIntOr(Napi::Object params, const char* name, int64_t min, int64_t max, int64_t fallback) {
+  return Has(params, name) ? GetInt(params, name, min, max) : fallback;
+}
+
+inline double GetNumberOr(Napi::Object params, const char* name, double fallback) {
+  if (!Has(params, name)) return fallback;
+  Napi::Value value = params.Get(name);
+  if (!value.IsNumber()) Fail(params.Env(), std::string("'") + name + "' must be a number");
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+inline bool GetBoolOr(Napi::Object params, const char* name, bool fallback) {
+  if (!Has(params, name)) return fallback;
+  Napi::Value value = params.Get(name);
+  if (!value.IsBoolean()) Fail(params.Env(), std::string("'") + name + "' must be a boolean");
+  return value.As<Napi::Boolean>().Value();
+}
+
+inline std::string GetString(Napi::Object params, const char* name) {
+  Napi::Value value = params.Get(name);
+  if (!value.IsString()) Fail(params.Env(), std::string("'") + name + "' must be a string");
+  return value.As<Napi::String>().Utf8Value();
+}
+
+// Multiplies sizes, refusing overflow past 2^62.
+inline int64_t CheckedProduct(Napi::Env env, const std::vector<int64_t>& dims) {
+  int64_t product = 1;
+  for (int64_t d : dims) {
+    if (d < 0) Fail(env, "negative size");
+    if (d != 0 && product > (int64_t{1} << 62) / d) Fail(env, "size product overflows");
+    product *= d;
+  }
+  return product;
+}
+
+// A shape: an array of integers in [1, 2^31-1] with rank <= kMaxRank.
+inline std::vector<int64_t> GetShape(Napi::Object params, const char* name) {
+  Napi::Env env = params.Env();
+  Napi::Value value = params.Get(name);
+  if (!value.IsArray()) Fail(env, std::string("'") + name + "' must be an array of sizes");
+  auto array = value.As<Napi::Array>();
+  uint32_t rank = array.Length();
+  if (rank > kMaxRank) Fail(env, std::string("'") + name + "' has rank above 8");
+  std::vector<int64_t> shape(rank);
+  for (uint32_t i = 0; i < rank; ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsNumber()) Fail(env, std::string("'") + name + "' must hold numbers");
+    double d = item.As<Napi::Number>().DoubleValue();
+    if (!(d >= 1 && d <= static_cast<double>(kMaxDim)) || d != static_cast<double>(static_cast<int64_t>(d))) {
+      Fail(env, std::string("'") + name + "' must hold integers in [1, 2^31-1]");
+    }
+    shape[i] = static_cast<int64_t>(d);
+  }
+  return shape;
+}
+
+inline void ExpectLength(Napi::Env env, const F32& buffer, int64_t expected, const char* name) {
+  if (buffer.length != expected) {
+    Fail(env, std::string("'") + name + "' has " + std::to_string(buffer.length) + " elements, expected " +
+                  std::to_string(expected));
+  }
+}
+
+void InitMatMul(Napi::Env env, Napi::Object exports);
+void InitConv(Napi::Env env, Napi::Object exports);
+void InitPool(Napi::Env env, Napi::Object exports);
+void InitElementwise(Napi::Env env, Napi::Object exports);
+void InitReduce(Napi::Env env, Napi::Object exports);
+
+}  // namespace onednn_backend

@@ -1,0 +1,189 @@
+// Broadcasting binary arithmetic, relu, step and last-axis softmax on float32 buffers.
+#include <algorithm>
+#include <cmath>
+
+#include "common.h"
+
+namespace onednn_backend {
+namespace {
+
+enum class BinaryOp { kAdd, kSub, kMul, kDiv };
+
+template <BinaryOp op>
+inline float Apply(float a, float b) {
+  if constexpr (op == BinaryOp::kAdd) return a + b;
+  if constexpr (op == BinaryOp::kSub) return a - b;
+  if constexpr (op == BinaryOp::kMul) return a * b;
+  return a / b;
+}
+
+// Broadcast layout: out dims and, per operand, the element stride along each out dim (0 where the
+// operand is broadcast). Adjacent dims that are contiguous for both operands are merged.
+struct Layout {
+  std::vector<int64_t> dims, strideA, strideB;
+};
+
+Layout Broadcast(Napi::Env env, const std::vector<int64_t>& aShape, const std::vector<int64_t>& bShape) {
+  const size_t rank = std::max(aShape.size(), bShape.size());
+  std::vector<int64_t> dims(rank), sa(rank), sb(rank);
+  int64_t strideA = 1, strideB = 1;
+  for (size_t i = rank; i-- > 0;) {
+    const size_t offset = rank - i;
+    const int64_t da = offset <= aShape.size() ? aShape[aShape.size() - offset] : 1;
+    const int64_t db = offset <= bShape.size() ? bShape[bShape.size() - offset] : 1;
+    if (da != db && da != 1 && db != 1) Fail(env, "binary: shapes do not broadcast");
+    dims[i] = std::max(da, db);
+    sa[i] = da == 1 ? 0 : strideA;
+    sb[i] = db == 1 ? 0 : strideB;
+    strideA *= da;
+    strideB *= db;
+  }
+  Layout layout;
+  for (size_t i = 0; i < rank; ++i) {
+    if (dims[i] == 1) continue;
+    if (!layout.dims.empty()) {
+      const int64_t d = dims[i];
+      if (layout.strideA.back() == sa[i] * d && layout.strideB.back() == sb[i] * d) {
+        layout.dims.back() *= d;
+        layout.strideA.back() = sa[i];
+        layout.strideB.back() = sb[i];
+        continue;
+      }
+    }
+    layout.dims.push_back(dims[i]);
+    layout.strideA.push_back(sa[i]);
+    layout.strideB.push_back(sb[i]);
+  }
+  if (layout.dims.empty()) {
+    layout.dims.push_back(1);
+    layout.strideA.push_back(1);
+    layout.strideB.push_back(1);
+  }
+  return layout;
+}
+
+template <BinaryOp op>
+void Run(const Layout& l, const float* a, const float* b, float* out) {
+  const size_t rank = l.dims.size();
+  const int64_t n = l.dims[rank - 1];
+  const int64_t ia = l.strideA[rank - 1];
+  const int64_t ib = l.strideB[rank - 1];
+  int64_t outer = 1;
+  for (size_t i = 0; i + 1 < rank; ++i) outer *= l.dims[i];
+  std::vector<int64_t> counter(rank, 0);
+  int64_t offA = 0, offB = 0;
+  for (int64_t row = 0; row < outer; ++row) {
+    const float* pa = a + offA;
+    const float* pb = b + offB;
+    float* po = out + row * n;
+    if (ia == 1 && ib == 1) {
+      for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(pa[j], pb[j]);
+    } else if (ia == 1) {
+      const float vb = pb[0];
+      for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(pa[j], vb);
+    } else if (ib == 1) {
+      const float va = pa[0];
+      for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(va, pb[j]);
+    } else {
+      const float v = Apply<op>(pa[0], pb[0]);
+      for (int64_t j = 0; j < n; ++j) po[j] = v;
+    }
+    // Advance the outer counter (dims 0 .. rank-2).
+    for (size_t d = rank - 1; d-- > 0;) {
+      offA += l.strideA[d];
+      offB += l.strideB[d];
+      if (++counter[d] < l.dims[d]) break;
+      offA -= l.strideA[d] * l.dims[d];
+      offB -= l.strideB[d] * l.dims[d];
+      counter[d] = 0;
+    }
+  }
+}
+
+// binary({op: 'add'|'sub'|'mul'|'div', a, aShape, b, bShape, out}): out has the broadcast shape.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "binary");
+  const std::string op = GetString(p, "op");
+  F32 a = GetF32(p, "a");
+  F32 b = GetF32(p, "b");
+  F32 out = GetF32(p, "out");
+  const auto aShape = GetShape(p, "aShape");
+  const auto bShape = GetShape(p, "bShape");
+  ExpectLength(env, a, CheckedProduct(env, aShape), "a");
+  ExpectLength(env, b, CheckedProduct(env, bShape), "b");
+  Layout layout = Broadcast(env, aShape, bShape);
+  ExpectLength(env, out, CheckedProduct(env, layout.dims), "out");
+  if (op == "add") {
+    Run<BinaryOp::kAdd>(layout, a.data, b.data, out.data);
+  } else if (op == "sub") {
+    Run<BinaryOp::kSub>(layout, a.data, b.data, out.data);
+  } else if (op == "mul") {
+    Run<BinaryOp::kMul>(layout, a.data, b.data, out.data);
+  } else if (op == "div") {
+    Run<BinaryOp::kDiv>(layout, a.data, b.data, out.data);
+  } else {
+    Fail(env, "binary: unknown op '" + op + "'");
+  }
+  return env.Undefined();
+}
+
+// unary({op: 'relu'|'step', x, out, alpha?}): step gives 1 for x > 0, alpha otherwise, NaN for NaN.
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "unary");
+  const std::string op = GetString(p, "op");
+  F32 x = GetF32(p, "x");
+  F32 out = GetF32(p, "out");
+  ExpectLength(env, out, x.length, "out");
+  const int64_t n = x.length;
+  if (op == "relu") {
+    for (int64_t i = 0; i < n; ++i) out.data[i] = x.data[i] < 0.0f ? 0.0f : x.data[i];
+  } else if (op == "step") {
+    const float alpha = static_cast<float>(GetNumberOr(p, "alpha", 0.0));
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x.data[i];
+      out.data[i] = v > 0.0f ? 1.0f : (std::isnan(v) ? v : alpha);
+    }
+  } else {
+    Fail(env, "unary: unknown op '" + op + "'");
+  }
+  return env.Undefined();
+}
+
+// softmax({x, out, rows, cols}): softmax over each row of a [rows, cols] matrix.
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "softmax");
+  F32 x = GetF32(p, "x");
+  F32 out = GetF32(p, "out");
+  const int64_t rows = GetInt(p, "rows", 1, kMaxDim);
+  const int64_t cols = GetInt(p, "cols", 1, kMaxDim);
+  const int64_t size = CheckedProduct(env, {rows, cols});
+  ExpectLength(env, x, size, "x");
+  ExpectLength(env, out, size, "out");
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xi = x.data + r * cols;
+    float* o = out.data + r * cols;
+    float max = xi[0];
+    for (int64_t j = 0; j < cols; ++j) max = (std::isnan(xi[j]) || xi[j] > max) ? xi[j] : max;
+    double sum = 0.0;
+    for (int64_t j = 0; j < cols; ++j) {
+      o[j] = std::exp(xi[j] - max);
+      sum += o[j];
+    }
+    const float total = static_cast<float>(sum);
+    for (int64_t j = 0; j < cols; ++j) o[j] /= total;
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+}
+
+}  // namespace onednn_backend

@@ -1,0 +1,188 @@
+// 2-D max and average pooling on NHWC tensors with their gradients. Windows are clipped to the
+// input; the max picks the first largest element in row-major window order, and its gradient
+// goes to that element only.
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "common.h"
+
+namespace onednn_backend {
+namespace {
+
+struct PoolShape {
+  int64_t batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft;
+  int64_t InSize() const { return batch * inH * inW * channels; }
+  int64_t OutSize() const { return batch * outH * outW * channels; }
+};
+
+PoolShape ParsePool(Napi::Object p) {
+  Napi::Env env = p.Env();
+  PoolShape s{};
+  s.batch = GetInt(p, "batch", 1, kMaxDim);
+  s.inH = GetInt(p, "inH", 1, kMaxDim);
+  s.inW = GetInt(p, "inW", 1, kMaxDim);
+  s.channels = GetInt(p, "channels", 1, kMaxDim);
+  s.outH = GetInt(p, "outH", 1, kMaxDim);
+  s.outW = GetInt(p, "outW", 1, kMaxDim);
+  s.kH = GetInt(p, "kH", 1, kMaxDim);
+  s.kW = GetInt(p, "kW", 1, kMaxDim);
+  s.strideH = GetInt(p, "strideH", 1, kMaxDim);
+  s.strideW = GetInt(p, "strideW", 1, kMaxDim);
+  s.padTop = GetInt(p, "padTop", 0, s.kH - 1);
+  s.padLeft = GetInt(p, "padLeft", 0, s.kW - 1);
+  CheckedProduct(env, {s.batch, s.inH, s.inW, s.channels});
+  CheckedProduct(env, {s.batch, s.outH, s.outW, s.channels});
+  CheckedProduct(env, {s.outH, s.strideH});
+  CheckedProduct(env, {s.outW, s.strideW});
+  return s;
+}
+
+// Calls fn(b, oh, ow, rowBegin, rowEnd, colBegin, colEnd) for every output position, with the window
+// clipped to the input.
+template <typename Fn>
+void ForEachWindow(const PoolShape& s, Fn fn) {
+  for (int64_t b = 0; b < s.batch; ++b) {
+    for (int64_t oh = 0; oh < s.outH; ++oh) {
+      const int64_t r0 = oh * s.strideH - s.padTop;
+      const int64_t rBegin = std::max<int64_t>(r0, 0);
+      const int64_t rEnd = std::min(r0 + s.kH, s.inH);
+      for (int64_t ow = 0; ow < s.outW; ++ow) {
+        const int64_t c0 = ow * s.strideW - s.padLeft;
+        const int64_t cBegin = std::max<int64_t>(c0, 0);
+        const int64_t cEnd = std::min(c0 + s.kW, s.inW);
+        fn(b, oh, ow, rBegin, rEnd, cBegin, cEnd);
+      }
+    }
+  }
+}
+
+inline int64_t InIndex(const PoolShape& s, int64_t b, int64_t r, int64_t c) {
+  return ((b * s.inH + r) * s.inW + c) * s.channels;
+}
+
+inline int64_t OutIndex(const PoolShape& s, int64_t b, int64_t oh, int64_t ow) {
+  return ((b * s.outH + oh) * s.outW + ow) * s.channels;
+}
+
+// maxPool({x, out, <shape>})
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "maxPool");
+  F32 x = GetF32(p, "x");
+  F32 out = GetF32(p, "out");
+  PoolShape s = ParsePool(p);
+  ExpectLength(env, x, s.InSize(), "x");
+  ExpectLength(env, out, s.OutSize(), "out");
+  const int64_t C = s.channels;
+  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    float* o = out.data + OutIndex(s, b, oh, ow);
+    std::fill(o, o + C, -std::numeric_limits<float>::infinity());
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const float* xi = x.data + InIndex(s, b, r, c);
+        for (int64_t d = 0; d < C; ++d) o[d] = xi[d] > o[d] ? xi[d] : o[d];
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// maxPoolGrad({dy, x, dx, <shape>})
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "maxPoolGrad");
+  F32 dy = GetF32(p, "dy");
+  F32 x = GetF32(p, "x");
+  F32 dx = GetF32(p, "dx");
+  PoolShape s = ParsePool(p);
+  ExpectLength(env, dy, s.OutSize(), "dy");
+  ExpectLength(env, x, s.InSize(), "x");
+  ExpectLength(env, dx, s.InSize(), "dx");
+  const int64_t C = s.channels;
+  std::fill(dx.data, dx.data + dx.length, 0.0f);
+  std::vector<float> best(C);
+  std::vector<int64_t> where(C);
+  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+    std::fill(where.begin(), where.end(), -1);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t base = InIndex(s, b, r, c);
+        const float* xi = x.data + base;
+        for (int64_t d = 0; d < C; ++d) {
+          if (xi[d] > best[d]) {
+            best[d] = xi[d];
+            where[d] = base + d;
+          }
+        }
+      }
+    }
+    const float* g = dy.data + OutIndex(s, b, oh, ow);
+    for (int64_t d = 0; d < C; ++d) {
+      if (where[d] >= 0) dx.data[where[d]] += g[d];
+    }
+  });
+  return env.Undefined();
+}
+
+// avgPool({x, out, <shape>}): the mean over the window's elements inside the input.
+Napi::Value AvgPool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "avgPool");
+  F32 x = GetF32(p, "x");
+  F32 out = GetF32(p, "out");
+  PoolShape s = ParsePool(p);
+  ExpectLength(env, x, s.InSize(), "x");
+  ExpectLength(env, out, s.OutSize(), "out");
+  const int64_t C = s.channels;
+  std::vector<float> sum(C);
+  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    std::fill(sum.begin(), sum.end(), 0.0f);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const float* xi = x.data + InIndex(s, b, r, c);
+        for (int64_t d = 0; d < C; ++d) sum[d] += xi[d];
+      }
+    }
+    const float count = static_cast<float>(std::max<int64_t>(r1 - r0, 0) * std::max<int64_t>(c1 - c0, 0));
+    float* o = out.data + OutIndex(s, b, oh, ow);
+    for (int64_t d = 0; d < C; ++d) o[d] = sum[d] / count;
+  });
+  return env.Undefined();
+}
+
+// avgPoolGrad({dy, dx, <shape>}): every in-input element of a window gets dy / (kH * kW).
+Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "avgPoolGrad");
+  F32 dy = GetF32(p, "dy");
+  F32 dx = GetF32(p, "dx");
+  PoolShape s = ParsePool(p);
+  ExpectLength(env, dy, s.OutSize(), "dy");
+  ExpectLength(env, dx, s.InSize(), "dx");
+  const int64_t C = s.channels;
+  const float scale = 1.0f / static_cast<float>(s.kH * s.kW);
+  std::fill(dx.data, dx.data + dx.length, 0.0f);
+  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    const float* g = dy.data + OutIndex(s, b, oh, ow);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t c = c0; c < c1; ++c) {
+        float* d = dx.data + InIndex(s, b, r, c);
+        for (int64_t k = 0; k < C; ++k) d[k] += g[k] * scale;
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitPool(Napi::Env env, Napi::Object exports) {
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("avgPool", Napi::Function::New(env, AvgPool));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
+}
+
+}  // namespace onednn_backend

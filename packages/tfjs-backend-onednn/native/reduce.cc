@@ -1,0 +1,122 @@
+// Reductions (sum, mean, max) of a float32 tensor over any set of axes.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "common.h"
+
+namespace onednn_backend {
+namespace {
+
+enum class ReduceOp { kSum, kMean, kMax };
+
+// Dims after dropping size-1 axes and merging neighbours of the same kind; outStride is the stride
+// of a kept dim in the output and 0 for a reduced one.
+struct Plan {
+  std::vector<int64_t> dims, outStride;
+  std::vector<bool> reduced;
+};
+
+Plan MakePlan(const std::vector<int64_t>& shape, const std::vector<bool>& isReduced) {
+  Plan plan;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1) continue;
+    if (!plan.dims.empty() && plan.reduced.back() == isReduced[i]) {
+      plan.dims.back() *= shape[i];
+    } else {
+      plan.dims.push_back(shape[i]);
+      plan.reduced.push_back(isReduced[i]);
+    }
+  }
+  if (plan.dims.empty()) {
+    plan.dims.push_back(1);
+    plan.reduced.push_back(true);
+  }
+  plan.outStride.assign(plan.dims.size(), 0);
+  int64_t stride = 1;
+  for (size_t i = plan.dims.size(); i-- > 0;) {
+    if (!plan.reduced[i]) {
+      plan.outStride[i] = stride;
+      stride *= plan.dims[i];
+    }
+  }
+  return plan;
+}
+
+template <typename Acc, typename Combine>
+void Walk(const Plan& plan, size_t level, const float* x, int64_t outOffset, Acc* acc, Combine combine) {
+  const int64_t n = plan.dims[level];
+  int64_t inner = 1;
+  for (size_t i = level + 1; i < plan.dims.size(); ++i) inner *= plan.dims[i];
+  if (level + 1 == plan.dims.size()) {
+    if (plan.reduced[level]) {
+      Acc value = acc[outOffset];
+      for (int64_t j = 0; j < n; ++j) value = combine(value, x[j]);
+      acc[outOffset] = value;
+    } else {
+      for (int64_t j = 0; j < n; ++j) acc[outOffset + j] = combine(acc[outOffset + j], x[j]);
+    }
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    Walk(plan, level + 1, x + j * inner, outOffset + j * plan.outStride[level], acc, combine);
+  }
+}
+
+// reduce({op: 'sum'|'mean'|'max', x, shape, axes, out}): out holds the kept axes in order.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "reduce");
+  const std::string name = GetString(p, "op");
+  ReduceOp op;
+  if (name == "sum") {
+    op = ReduceOp::kSum;
+  } else if (name == "mean") {
+    op = ReduceOp::kMean;
+  } else if (name == "max") {
+    op = ReduceOp::kMax;
+  } else {
+    Fail(env, "reduce: unknown op '" + name + "'");
+  }
+  F32 x = GetF32(p, "x");
+  F32 out = GetF32(p, "out");
+  const auto shape = GetShape(p, "shape");
+  ExpectLength(env, x, CheckedProduct(env, shape), "x");
+  Napi::Value axesValue = p.Get("axes");
+  if (!axesValue.IsArray()) Fail(env, "'axes' must be an array");
+  auto axes = axesValue.As<Napi::Array>();
+  std::vector<bool> isReduced(shape.size(), false);
+  for (uint32_t i = 0; i < axes.Length(); ++i) {
+    Napi::Value item = axes.Get(i);
+    if (!item.IsNumber()) Fail(env, "'axes' must hold numbers");
+    const double d = item.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d < static_cast<double>(shape.size())) || d != std::floor(d)) {
+      Fail(env, "'axes' must hold integers in [0, rank)");
+    }
+    const auto axis = static_cast<size_t>(d);
+    if (isReduced[axis]) Fail(env, "'axes' holds an axis twice");
+    isReduced[axis] = true;
+  }
+  int64_t outSize = 1, reduceSize = 1;
+  for (size_t i = 0; i < shape.size(); ++i) (isReduced[i] ? reduceSize : outSize) *= shape[i];
+  ExpectLength(env, out, outSize, "out");
+  const Plan plan = MakePlan(shape, isReduced);
+  if (op == ReduceOp::kMax) {
+    std::vector<float> acc(outSize, -std::numeric_limits<float>::infinity());
+    Walk(plan, 0, x.data, 0, acc.data(), [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; });
+    std::copy(acc.begin(), acc.end(), out.data);
+  } else {
+    std::vector<double> acc(outSize, 0.0);
+    Walk(plan, 0, x.data, 0, acc.data(), [](double s, float v) { return s + v; });
+    const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
+    for (int64_t i = 0; i < outSize; ++i) out.data[i] = static_cast<float>(acc[i] * scale);
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitReduce(Napi::Env env, Napi::Object exports) { exports.Set("reduce", Napi::Function::New(env, Reduce)); }
+
+}  // namespace onednn_backend

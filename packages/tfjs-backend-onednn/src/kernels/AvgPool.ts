@@ -1,0 +1,17 @@
+import { AvgPool, type AvgPoolAttrs } from '@tensorflow/tfjs-core';
+import { poolInfoParams } from './pool_util.js';
+import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+
+export function avgPool(args: KernelArgs) {
+  const { x } = args.inputs as Inputs<'x'>;
+  const attrs = args.attrs as unknown as AvgPoolAttrs;
+  const backend = cpuBackend(args);
+  const xValues = f32(backend, x);
+  const params = xValues ? poolInfoParams(x.shape, attrs) : null;
+  if (params === null || xValues === null) return fallback(AvgPool, args);
+  const out = new Float32Array(params.batch * params.outH * params.outW * params.channels);
+  addon().avgPool({ ...params, x: xValues, out });
+  return backend.makeTensorInfo([params.batch, params.outH, params.outW, params.channels], 'float32', out);
+}
+
+registerNativeKernel(AvgPool, avgPool);

@@ -1,0 +1,25 @@
+import { Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
+import { convInfoParams } from './conv_util.js';
+import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+
+export function conv2DBackpropInput(args: KernelArgs) {
+  const { dy, filter } = args.inputs as Inputs<'dy' | 'filter'>;
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const backend = cpuBackend(args);
+  const dyValues = f32(backend, dy);
+  const filterValues = f32(backend, filter);
+  const params = dyValues && filterValues ? convInfoParams(attrs.inputShape, filter.shape, attrs) : null;
+  if (
+    params === null ||
+    dyValues === null ||
+    filterValues === null ||
+    dy.shape.join() !== [params.batch, params.outH, params.outW, params.outC].join()
+  ) {
+    return fallback(Conv2DBackpropInput, args);
+  }
+  const dx = new Float32Array(params.batch * params.inH * params.inW * params.inC);
+  addon().conv2dBackpropInput({ ...params, dy: dyValues, filter: filterValues, dx });
+  return backend.makeTensorInfo([params.batch, params.inH, params.inW, params.inC], 'float32', dx);
+}
+
+registerNativeKernel(Conv2DBackpropInput, conv2DBackpropInput);

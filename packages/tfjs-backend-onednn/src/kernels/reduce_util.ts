@@ -1,0 +1,25 @@
+import { backend_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { addon, cpuBackend, f32, fallback, type KernelArgs, sizeOf } from './util.js';
+
+/** A float32 reduction over any axes natively; other dtypes and empty tensors go to the cpu kernel. */
+export function nativeReduce(
+  kernelName: string,
+  op: 'sum' | 'mean' | 'max',
+  args: KernelArgs,
+  x: TensorInfo,
+  axis: number | number[] | undefined,
+  keepDims: boolean,
+) {
+  const backend = cpuBackend(args);
+  const xValues = f32(backend, x);
+  if (xValues === null) return fallback(kernelName, args);
+  const axes = [...new Set(util.parseAxisParam(axis ?? [...x.shape.keys()], x.shape))].sort((p, q) => p - q);
+  const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const out = new Float32Array(sizeOf(outShape));
+  addon().reduce({ op, x: xValues, shape: x.shape, axes, out });
+  return backend.makeTensorInfo(
+    keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
+    'float32',
+    out,
+  );
+}

@@ -1,0 +1,118 @@
+import { createRequire } from 'node:module';
+
+/** Plain parameter objects of the native entry points; every field is validated natively. */
+export interface ConvParams {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  dilationH: number;
+  dilationW: number;
+}
+
+export interface PoolParams {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export interface NativeAddon {
+  matMul(p: {
+    a: Float32Array;
+    b: Float32Array;
+    out: Float32Array;
+    batchA: number;
+    batchB: number;
+    m: number;
+    n: number;
+    k: number;
+    transposeA: boolean;
+    transposeB: boolean;
+    bias?: Float32Array;
+    relu?: boolean;
+  }): void;
+  conv2d(
+    p: ConvParams & { x: Float32Array; filter: Float32Array; out: Float32Array; bias?: Float32Array; relu?: boolean },
+  ): void;
+  conv2dBackpropInput(p: ConvParams & { dy: Float32Array; filter: Float32Array; dx: Float32Array }): void;
+  conv2dBackpropFilter(p: ConvParams & { x: Float32Array; dy: Float32Array; dw: Float32Array }): void;
+  maxPool(p: PoolParams & { x: Float32Array; out: Float32Array }): void;
+  maxPoolGrad(p: PoolParams & { dy: Float32Array; x: Float32Array; dx: Float32Array }): void;
+  avgPool(p: PoolParams & { x: Float32Array; out: Float32Array }): void;
+  avgPoolGrad(p: PoolParams & { dy: Float32Array; dx: Float32Array }): void;
+  binary(p: {
+    op: 'add' | 'sub' | 'mul' | 'div';
+    a: Float32Array;
+    aShape: number[];
+    b: Float32Array;
+    bShape: number[];
+    out: Float32Array;
+  }): void;
+  unary(p: { op: 'relu' | 'step'; x: Float32Array; out: Float32Array; alpha?: number }): void;
+  softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
+  reduce(p: { op: 'sum' | 'mean' | 'max'; x: Float32Array; shape: number[]; axes: number[]; out: Float32Array }): void;
+  setThreads(p: { threads: number }): void;
+  getThreads(): number;
+}
+
+function load(): { addon: NativeAddon | null; error: string | null } {
+  if (process.env.TFJS_ONEDNN_DISABLE === '1') return { addon: null, error: 'disabled by TFJS_ONEDNN_DISABLE=1' };
+  // OpenMP reads its settings when the library loads; idle workers must not spin on a busy machine.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
+  try {
+    const require = createRequire(import.meta.url);
+    return { addon: require('../../build/Release/onednn_backend.node') as NativeAddon, error: null };
+  } catch (error) {
+    return { addon: null, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+const loaded = load();
+
+/** The loaded addon, or null when it is missing, failed to load or is disabled. */
+export const native: NativeAddon | null = loaded.addon;
+
+/** Why the addon is not available (null when it is). */
+export const nativeLoadError: string | null = loaded.error;
+
+export function nativeAvailable(): boolean {
+  return native !== null;
+}
+
+/** Sets the number of threads oneDNN and OpenBLAS use. */
+export function setThreads(threads: number): void {
+  if (native === null) return;
+  native.setThreads({ threads });
+}
+
+/** The number of threads oneDNN uses (1 without the native addon). */
+export function getThreads(): number {
+  return native === null ? 1 : native.getThreads();
+}
+
+function initialThreads(): number {
+  const value = Number(process.env.TFJS_ONEDNN_THREADS);
+  return Number.isInteger(value) && value >= 1 ? Math.min(value, 1024) : 1;
+}
+
+if (native !== null) setThreads(initialThreads());

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type NativeAddon, native } from '../src/native.js';
+
+type Params = Record<string, unknown>;
+
+const f32 = (n: number) => new Float32Array(n).fill(0.5);
+
+const conv = {
+  batch: 2,
+  inH: 5,
+  inW: 4,
+  inC: 3,
+  outH: 3,
+  outW: 2,
+  outC: 2,
+  kH: 3,
+  kW: 3,
+  strideH: 2,
+  strideW: 2,
+  padTop: 1,
+  padBottom: 1,
+  padLeft: 1,
+  padRight: 0,
+  dilationH: 1,
+  dilationW: 1,
+};
+const pool = {
+  batch: 2,
+  inH: 5,
+  inW: 4,
+  channels: 3,
+  outH: 3,
+  outW: 2,
+  kH: 3,
+  kW: 2,
+  strideH: 2,
+  strideW: 2,
+  padTop: 1,
+  padLeft: 0,
+};
+const xSize = 2 * 5 * 4 * 3;
+const convOut = 2 * 3 * 2 * 2;
+const poolOut = 2 * 3 * 2 * 3;
+
+/** A valid call per entry point and the keys whose absence is allowed. */
+const valid: [keyof NativeAddon, Params, string[]][] = [
+  [
+    'matMul',
+    {
+      a: f32(2 * 3 * 4),
+      b: f32(4 * 5),
+      out: f32(2 * 3 * 5),
+      batchA: 2,
+      batchB: 1,
+      m: 3,
+      n: 5,
+      k: 4,
+      transposeA: false,
+      transposeB: true,
+      bias: f32(5),
+      relu: true,
+    },
+    ['transposeA', 'transposeB', 'bias', 'relu'],
+  ],
+  [
+    'conv2d',
+    { ...conv, x: f32(xSize), filter: f32(3 * 3 * 3 * 2), out: f32(convOut), bias: f32(2), relu: true },
+    ['bias', 'relu', 'dilationH', 'dilationW'],
+  ],
+  [
+    'conv2dBackpropInput',
+    { ...conv, dy: f32(convOut), filter: f32(3 * 3 * 3 * 2), dx: f32(xSize) },
+    ['dilationH', 'dilationW'],
+  ],
+  [
+    'conv2dBackpropFilter',
+    { ...conv, x: f32(xSize), dy: f32(convOut), dw: f32(3 * 3 * 3 * 2) },
+    ['dilationH', 'dilationW'],
+  ],
+  ['maxPool', { ...pool, x: f32(xSize), out: f32(poolOut) }, []],
+  ['maxPoolGrad', { ...pool, dy: f32(poolOut), x: f32(xSize), dx: f32(xSize) }, []],
+  ['avgPool', { ...pool, x: f32(xSize), out: f32(poolOut) }, []],
+  ['avgPoolGrad', { ...pool, dy: f32(poolOut), dx: f32(xSize) }, []],
+  ['binary', { op: 'add', a: f32(6), aShape: [2, 3], b: f32(3), bShape: [3], out: f32(6) }, []],
+  ['unary', { op: 'step', x: f32(6), out: f32(6), alpha: 0.5 }, ['alpha']],
+  ['softmax', { x: f32(6), out: f32(6), rows: 2, cols: 3 }, []],
+  ['reduce', { op: 'sum', x: f32(24), shape: [2, 3, 4], axes: [0, 2], out: f32(3) }, []],
+  ['setThreads', { threads: 1 }, []],
+];
+
+const wrongValues: unknown[] = [
+  '3',
+  null,
+  {},
+  [],
+  -1,
+  1.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  2 ** 40,
+  new Float64Array(6),
+  new Int32Array(6),
+  true,
+];
+
+function call(fn: keyof NativeAddon, ...args: unknown[]): void {
+  (native![fn] as (...a: unknown[]) => void)(...args);
+}
+
+describe('native entry points reject bad arguments with JS errors', { skip: native === null }, () => {
+  for (const [fn, params, optional] of valid) {
+    it(fn, () => {
+      call(fn, params);
+      assert.throws(() => call(fn), Error);
+      assert.throws(() => call(fn, params, params), Error);
+      assert.throws(() => call(fn, [params]), Error);
+      assert.throws(() => call(fn, 7), Error);
+      assert.throws(() => call(fn, new Float32Array(4)), Error);
+      for (const key of Object.keys(params)) {
+        if (!optional.includes(key)) {
+          const { [key]: _, ...rest } = params;
+          assert.throws(() => call(fn, rest), Error, `${fn} without ${key}`);
+        }
+        for (const wrong of wrongValues) {
+          if (wrong === null && optional.includes(key)) continue;
+          if (typeof wrong === 'boolean' && typeof params[key] === 'boolean') continue;
+          // alpha is any number.
+          if (key === 'alpha' && typeof wrong === 'number') continue;
+          assert.throws(() => call(fn, { ...params, [key]: wrong }), Error, `${fn} with ${key} = ${String(wrong)}`);
+        }
+        const value = params[key];
+        if (value instanceof Float32Array) {
+          for (const length of [0, value.length - 1, value.length + 1]) {
+            assert.throws(
+              () => call(fn, { ...params, [key]: new Float32Array(Math.max(length, 0)) }),
+              Error,
+              `${fn} ${key} length ${length}`,
+            );
+          }
+          assert.throws(() => call(fn, { ...params, [key]: value.subarray(1) }), Error, `${fn} ${key} view`);
+        }
+        if (typeof value === 'number') {
+          // Off-by-one sizes either still describe a consistent call or throw; they never crash.
+          for (const delta of [-1, 1, 1000]) {
+            try {
+              call(fn, { ...params, [key]: value + delta });
+            } catch (error) {
+              assert.ok(error instanceof Error);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('binary rejects shapes that do not broadcast and unknown ops', () => {
+    assert.throws(() => call('binary', { op: 'add', a: f32(6), aShape: [2, 3], b: f32(2), bShape: [2], out: f32(6) }));
+    assert.throws(() => call('binary', { op: 'pow', a: f32(6), aShape: [2, 3], b: f32(3), bShape: [3], out: f32(6) }));
+    assert.throws(() =>
+      call('binary', { op: 'add', a: f32(6), aShape: [2, 3, 0], b: f32(3), bShape: [3], out: f32(6) }),
+    );
+    assert.throws(() =>
+      call('binary', { op: 'add', a: f32(1), aShape: [1, 1, 1, 1, 1, 1, 1, 1, 1], b: f32(1), bShape: [], out: f32(1) }),
+    );
+  });
+
+  it('reduce rejects bad axes', () => {
+    const base = { op: 'sum', x: f32(24), shape: [2, 3, 4], out: f32(3) };
+    for (const axes of [[3], [-1], [0, 0], [0.5], ['0'], 1]) {
+      assert.throws(() => call('reduce', { ...base, axes }), Error, JSON.stringify(axes));
+    }
+  });
+
+  it('conv2d rejects pads beyond the filter and inconsistent output sizes', () => {
+    const base = valid[1][1];
+    assert.throws(() => call('conv2d', { ...base, padTop: 3 }));
+    assert.throws(() => call('conv2d', { ...base, outH: 4, out: f32(2 * 4 * 2 * 2) }));
+    assert.throws(() => call('conv2d', { ...base, kH: 9, filter: f32(9 * 3 * 3 * 2) }));
+  });
+});

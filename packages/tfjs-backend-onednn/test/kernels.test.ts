@@ -1,0 +1,341 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { assertSameOnBackends, randomTensor } from './helpers.js';
+
+const native = [
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'FusedConv2D',
+  'MaxPool',
+  'MaxPoolGrad',
+  'AvgPool',
+  'AvgPoolGrad',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Relu',
+  'Step',
+  'Sum',
+  'Mean',
+  'Max',
+  'Softmax',
+];
+
+describe('onednn backend registration', () => {
+  it('is the default backend and has its own kernels plus every cpu kernel', async () => {
+    await tf.ready();
+    assert.equal(tf.getBackend(), 'onednn');
+    for (const name of native) {
+      const mine = tf.getKernel(name, 'onednn');
+      assert.ok(mine, name);
+      assert.notEqual(mine.kernelFunc, tf.getKernel(name, 'cpu').kernelFunc, `${name} is native`);
+    }
+    for (const config of tf.getKernelsForBackend('cpu')) {
+      assert.ok(tf.getKernel(config.kernelName, 'onednn'), config.kernelName);
+    }
+  });
+});
+
+describe('BatchMatMul and _FusedMatMul match cpu', () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[1, 1], [1, 1], false, false],
+    [[3, 5], [5, 7], false, false],
+    [[5, 3], [5, 7], true, false],
+    [[3, 5], [7, 5], false, true],
+    [[5, 3], [7, 5], true, true],
+    [[4, 3, 5], [4, 5, 2], false, false],
+    [[4, 3, 5], [1, 5, 2], false, false],
+    [[4, 5, 3], [5, 2], true, false],
+    [[1, 3, 5], [4, 2, 5], false, true],
+    [[2, 3, 4, 5], [2, 3, 5, 6], false, false],
+    [[33, 17], [17, 65], false, false],
+  ];
+  for (const [aShape, bShape, ta, tb] of cases) {
+    it(`${aShape} x ${bShape} transposeA=${ta} transposeB=${tb}`, () => {
+      assertSameOnBackends(() => tf.matMul(randomTensor(aShape, 1), randomTensor(bShape, 2), ta, tb), 'matMul');
+      const n = tb ? bShape[bShape.length - 2] : bShape[bShape.length - 1];
+      for (const activation of ['linear', 'relu'] as const) {
+        assertSameOnBackends(
+          () =>
+            tf.fused.matMul({
+              a: randomTensor(aShape, 3),
+              b: randomTensor(bShape, 4),
+              transposeA: ta,
+              transposeB: tb,
+              bias: randomTensor([n], 5),
+              activation,
+            }),
+          `fused ${activation}`,
+        );
+      }
+    });
+  }
+  it('falls back for other activations, scalar biases and int32', () => {
+    assertSameOnBackends(
+      () =>
+        tf.fused.matMul({
+          a: randomTensor([3, 4], 1),
+          b: randomTensor([4, 2], 2),
+          bias: tf.scalar(0.5),
+          activation: 'elu',
+        }),
+      'elu',
+    );
+    assertSameOnBackends(
+      () => tf.matMul(tf.tensor2d([[1, 2]], [1, 2], 'int32'), tf.tensor2d([[3], [4]], [2, 1], 'int32')),
+      'int',
+    );
+  });
+});
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+describe('Conv2D family matches cpu', () => {
+  const cases: { x: Shape4; f: Shape4; stride: number | [number, number]; pad: Pad; dilation?: number }[] = [
+    { x: [1, 5, 5, 1], f: [3, 3, 1, 1], stride: 1, pad: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' },
+    { x: [2, 8, 8, 3], f: [3, 3, 3, 5], stride: 2, pad: 'same' },
+    { x: [1, 9, 7, 2], f: [2, 2, 2, 3], stride: 2, pad: 'same' },
+    { x: [3, 10, 9, 4], f: [4, 3, 4, 2], stride: [2, 3], pad: 'valid' },
+    {
+      x: [2, 6, 6, 3],
+      f: [3, 3, 3, 4],
+      stride: 1,
+      pad: [
+        [0, 0],
+        [1, 0],
+        [0, 2],
+        [0, 0],
+      ],
+    },
+    { x: [1, 9, 9, 2], f: [3, 3, 2, 3], stride: 1, pad: 'same', dilation: 2 },
+    { x: [4, 16, 16, 8], f: [3, 3, 8, 16], stride: 1, pad: 'same' },
+    { x: [1, 4, 4, 3], f: [1, 1, 3, 2], stride: 3, pad: 'valid' },
+  ];
+  for (const c of cases) {
+    const label = `x ${c.x} filter ${c.f} stride ${c.stride} pad ${JSON.stringify(c.pad)} dilation ${c.dilation ?? 1}`;
+    it(label, () => {
+      const dilation = c.dilation ?? 1;
+      assertSameOnBackends(
+        () =>
+          tf.conv2d(
+            randomTensor(c.x, 1) as tf.Tensor4D,
+            randomTensor(c.f, 2) as tf.Tensor4D,
+            c.stride,
+            c.pad,
+            'NHWC',
+            dilation,
+          ),
+        'conv2d',
+      );
+      for (const activation of ['linear', 'relu'] as const) {
+        assertSameOnBackends(
+          () =>
+            tf.fused.conv2d({
+              x: randomTensor(c.x, 3) as tf.Tensor4D,
+              filter: randomTensor(c.f, 4) as tf.Tensor4D,
+              strides: c.stride,
+              pad: c.pad,
+              dilations: dilation,
+              bias: randomTensor([c.f[3]], 5),
+              activation,
+            }),
+          `fusedConv2d ${activation}`,
+        );
+      }
+      if (dilation !== 1) return;
+      const outShape = tf.tidy(
+        () => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.stride, c.pad).shape,
+      );
+      assertSameOnBackends(
+        () =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy: randomTensor(outShape, 6), filter: randomTensor(c.f, 7) },
+              { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+            ) as tf.Tensor,
+        'conv2dBackpropInput',
+      );
+      assertSameOnBackends(
+        () =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: randomTensor(c.x, 8), dy: randomTensor(outShape, 9) },
+              { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+            ) as tf.Tensor,
+        'conv2dBackpropFilter',
+      );
+    });
+  }
+  it('falls back for NCHW', () => {
+    assertSameOnBackends(
+      () =>
+        tf.conv2d(
+          randomTensor([1, 2, 5, 5], 1) as tf.Tensor4D,
+          randomTensor([3, 3, 2, 2], 2) as tf.Tensor4D,
+          1,
+          'same',
+          'NCHW',
+        ),
+      'nchw',
+    );
+  });
+});
+
+describe('pooling matches cpu', () => {
+  const cases: { x: Shape4; k: number | [number, number]; stride: number | [number, number]; pad: 'same' | 'valid' }[] =
+    [
+      { x: [1, 4, 4, 1], k: 2, stride: 2, pad: 'valid' },
+      { x: [2, 7, 5, 3], k: 3, stride: 2, pad: 'same' },
+      { x: [2, 7, 5, 3], k: 3, stride: 2, pad: 'valid' },
+      { x: [3, 6, 9, 4], k: [2, 3], stride: [1, 2], pad: 'same' },
+      { x: [1, 8, 8, 16], k: 2, stride: 2, pad: 'same' },
+      { x: [1, 5, 5, 2], k: 1, stride: 1, pad: 'valid' },
+    ];
+  for (const c of cases) {
+    it(`x ${c.x} k ${c.k} stride ${c.stride} ${c.pad}`, () => {
+      // Rounded values make ties, which must follow the first-max rule.
+      const x = () => tf.round(randomTensor(c.x, 1, 3));
+      assertSameOnBackends(() => tf.maxPool(x() as tf.Tensor4D, c.k, c.stride, c.pad), 'maxPool');
+      assertSameOnBackends(() => tf.avgPool(x() as tf.Tensor4D, c.k, c.stride, c.pad), 'avgPool');
+      const outShape = tf.tidy(() => tf.maxPool(tf.zeros(c.x) as tf.Tensor4D, c.k, c.stride, c.pad).shape);
+      const attrs = { filterSize: c.k, strides: c.stride, pad: c.pad };
+      assertSameOnBackends(() => {
+        const input = x();
+        const output = tf.maxPool(input as tf.Tensor4D, c.k, c.stride, c.pad);
+        return tf
+          .engine()
+          .runKernel('MaxPoolGrad', { dy: randomTensor(outShape, 2), input, output }, attrs) as tf.Tensor;
+      }, 'maxPoolGrad');
+      assertSameOnBackends(
+        () => tf.engine().runKernel('AvgPoolGrad', { dy: randomTensor(outShape, 3), input: x() }, attrs) as tf.Tensor,
+        'avgPoolGrad',
+      );
+    });
+  }
+});
+
+describe('broadcast binary ops match cpu', () => {
+  const shapes: [number[], number[]][] = [
+    [[], []],
+    [[5], []],
+    [[], [5]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [[2, 3], [3]],
+    [[3], [2, 3]],
+    [
+      [2, 1],
+      [1, 3],
+    ],
+    [
+      [4, 1, 3],
+      [5, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [3, 1, 5],
+    ],
+    [
+      [2, 1, 4, 1],
+      [1, 3, 1, 5],
+    ],
+    [[1, 1, 1], [7]],
+    [
+      [6, 7, 8],
+      [6, 1, 8],
+    ],
+    [[8, 16, 16, 32], [32]],
+  ];
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', tf.div],
+  ];
+  for (const [aShape, bShape] of shapes) {
+    it(`[${aShape}] with [${bShape}]`, () => {
+      for (const [name, op] of ops) {
+        assertSameOnBackends(() => op(randomTensor(aShape, 1), randomTensor(bShape, 2)), name);
+      }
+    });
+  }
+  it('falls back for int32 and keeps NaN and Infinity', () => {
+    assertSameOnBackends(() => tf.add(tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3, 4], 'int32')), 'int add');
+    assertSameOnBackends(() => tf.div(tf.tensor1d([1, 0, -1, Number.NaN]), tf.tensor1d([0, 0, 0, 1])), 'div by zero');
+  });
+});
+
+describe('Relu, Step, Softmax match cpu', () => {
+  it('on random values, zeros and NaN', () => {
+    const special = () => tf.tensor1d([0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+    for (const x of [() => randomTensor([3, 5, 7], 1), special]) {
+      assertSameOnBackends(() => tf.relu(x()), 'relu');
+      assertSameOnBackends(() => tf.step(x()), 'step');
+      assertSameOnBackends(() => tf.step(x(), 0.25), 'step alpha');
+    }
+    assertSameOnBackends(() => tf.softmax(randomTensor([4, 9], 2, 10)), 'softmax');
+    assertSameOnBackends(() => tf.softmax(randomTensor([2, 3, 5], 3, 10)), 'softmax rank 3');
+  });
+});
+
+describe('Sum, Mean, Max match cpu', () => {
+  const cases: [number[], number | number[] | undefined][] = [
+    [[7], 0],
+    [[7], undefined],
+    [[3, 4], 0],
+    [[3, 4], 1],
+    [[3, 4], -1],
+    [
+      [2, 3, 4, 5],
+      [0, 1, 2],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 3],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 2],
+    ],
+    [[2, 3, 4, 5], [2]],
+    [
+      [2, 3, 4, 5],
+      [3, 0],
+    ],
+    [
+      [2, 1, 4, 1],
+      [1, 2],
+    ],
+    [[2, 3, 4, 5], []],
+    [
+      [16, 8, 8, 32],
+      [0, 1, 2],
+    ],
+  ];
+  for (const [shape, axis] of cases) {
+    it(`[${shape}] over ${JSON.stringify(axis)}`, () => {
+      for (const keepDims of [false, true]) {
+        assertSameOnBackends(() => tf.sum(randomTensor(shape, 1), axis, keepDims), 'sum');
+        assertSameOnBackends(() => tf.mean(randomTensor(shape, 2), axis, keepDims), 'mean');
+        assertSameOnBackends(() => tf.max(randomTensor(shape, 3), axis, keepDims), 'max');
+      }
+    });
+  }
+  it('falls back for int32 and bool', () => {
+    assertSameOnBackends(() => tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0), 'int sum');
+    assertSameOnBackends(() => tf.sum(tf.tensor1d([1, 0, 1], 'bool')), 'bool sum');
+  });
+});
