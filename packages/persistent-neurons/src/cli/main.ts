@@ -124,21 +124,29 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
     .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
     .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
+    .option('--data-dir <dir>', 'the data directory (MNIST format for lenet5-init; default: Debian Fashion-MNIST)')
     .action(
       async (
         name: string,
-        options: { preset: string; seeds?: number; out?: string; set: string[]; resume?: string },
+        options: { preset: string; seeds?: number; out?: string; set: string[]; resume?: string; dataDir?: string },
       ) => {
         if (options.resume) {
           const saved = loadRunConfig(options.resume);
           if (saved.experiment.name !== name)
             throw new UsageError(`${options.resume} holds a ${saved.experiment.name} run, not ${name}`);
-          if (options.set.length || options.seeds !== undefined || options.out)
-            throw new UsageError('--resume continues the saved config; drop --set, --seeds and --out');
+          if (options.set.length || options.seeds !== undefined || options.out || options.dataDir)
+            throw new UsageError('--resume continues the saved config; drop --set, --seeds, --out and --data-dir');
           await execute(saved, options.resume, true);
           return;
         }
-        const run = resolveConfig(name, options.preset, options.seeds, options.set);
+        const sets = [...options.set];
+        if (options.dataDir !== undefined) {
+          const data = (experiments[name]?.presets.quick as unknown as { data?: { dir?: unknown } } | undefined)?.data;
+          if (experiments[name] && typeof data?.dir !== 'string')
+            throw new UsageError(`--data-dir: ${name} reads no data files`);
+          sets.push(`data.dir=${JSON.stringify(options.dataDir)}`);
+        }
+        const run = resolveConfig(name, options.preset, options.seeds, sets);
         await execute(run, options.out ?? defaultOutDir(name), false);
       },
     );

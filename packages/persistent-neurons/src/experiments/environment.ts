@@ -1,12 +1,15 @@
 import { arch, cpus, platform } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreads } from 'tfjs-backend-onednn';
 import type { Results } from '../report/results-schema.js';
 
 /** Where the numbers came from. tfjs's cpu backend runs on one JavaScript thread. */
-export function environment(threads: number | null = tf.getBackend() === 'cpu' ? 1 : null): Results['environment'] {
+export function environment(): Results['environment'] {
+  const backend = tf.getBackend();
+  const threads = backend === 'onednn' ? getThreads() : backend === 'cpu' ? 1 : null;
   const cores = cpus();
   return {
-    backend: tf.getBackend(),
+    backend,
     threads,
     node: process.version,
     tfjs: tf.version_core,

@@ -49,6 +49,12 @@ describe('pn: bad input gives one clear line and exit code 2', () => {
       message: /penalty.layers: no layer conv9; the model has hidden1, hidden2, output/,
     },
     {
+      name: 'missing data directory',
+      args: ['run', 'lenet5-init', '--data-dir', '/nonexistent/mnist', '--out', join(scratch, 'i')],
+      message:
+        /\/nonexistent\/mnist\/train-images-idx3-ubyte\[.gz\] is missing; give --data-dir a directory with the four MNIST-format files/,
+    },
+    {
       name: 'malformed --set',
       args: ['run', 'kink', '--set', 'epochs', '--out', join(scratch, 'f')],
       message: /--set needs key=value/,
@@ -83,7 +89,7 @@ describe('pn: bad input gives one clear line and exit code 2', () => {
   }
 
   test('nothing is written for a rejected run', () => {
-    for (const dir of 'abcdefgh') assert.equal(existsSync(join(scratch, dir)), false, dir);
+    for (const dir of 'abcdefghi') assert.equal(existsSync(join(scratch, dir)), false, dir);
   });
 
   test('an --out that is a non-empty directory is refused, not overwritten', () => {
