@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
+import { benchTable, runBench } from '../bench/bench.js';
+import { WORKLOADS, type WorkloadName } from '../bench/workloads.js';
 import type { Method } from '../core/index.js';
 import {
   ablationTable,
@@ -192,6 +194,37 @@ export function buildProgram(): Command {
         process.stdout.write(`${table}\n`);
       },
     );
+
+  program
+    .command('bench')
+    .description('training-step time of the workloads on onednn, tfjs cpu and PyTorch, side by side')
+    .option('--threads <list>', 'thread counts, comma-separated (same on every side)', '1,2')
+    .option(
+      '--workloads <list>',
+      `comma-separated, from ${Object.keys(WORKLOADS).join(', ')}`,
+      Object.keys(WORKLOADS).join(','),
+    )
+    .option('--steps <n>', 'timed steps (the median is reported)', positiveInt, 10)
+    .option('--no-cpu', 'skip the tfjs cpu backend')
+    .option('--json', 'print only one JSON object on stdout')
+    .action((options: { threads: string; workloads: string; steps: number; cpu: boolean; json?: boolean }) => {
+      const threads = options.threads.split(',').map((text) => {
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads takes positive integers, got "${text}"`);
+        return n;
+      });
+      const workloads = parseList(options.workloads, Object.keys(WORKLOADS) as WorkloadName[], '--workloads');
+      const result = runBench({
+        workloads,
+        threads,
+        steps: options.steps,
+        warmUp: 2,
+        noCpu: !options.cpu,
+        cpuBudgetMs: 60_000,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${benchTable(result.rows)}\n`);
+    });
 
   program
     .command('list')

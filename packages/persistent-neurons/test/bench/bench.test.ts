@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { nativeAvailable } from 'tfjs-backend-onednn';
+import { pytorchVersion } from '../../src/bench/bench.js';
+
+const pn = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
+
+test('pn bench --json prints one JSON object with a row per workload and thread count', () => {
+  const result = spawnSync(
+    process.execPath,
+    [pn, 'bench', '--json', '--workloads', 'mlp,lenet5', '--threads', '1', '--steps', '2', '--no-cpu'],
+    { encoding: 'utf8', timeout: 180_000 },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  const { rows, environment } = JSON.parse(result.stdout);
+  assert.deepEqual(
+    rows.map((r: { workload: string; threads: number; batch: number }) => [r.workload, r.threads, r.batch]),
+    [
+      ['mlp', 1, 256],
+      ['lenet5', 1, 128],
+    ],
+  );
+  const torch = pytorchVersion();
+  for (const row of rows) {
+    assert.equal(row.cpuMs, null, '--no-cpu');
+    assert.equal(row.onednnMs === null, !nativeAvailable());
+    assert.equal(row.pytorchMs === null, torch === null);
+    if (row.onednnMs !== null) assert.ok(row.onednnMs > 0 && row.onednnPeakRssMB > 0);
+    if (row.pytorchMs !== null) assert.ok(row.pytorchMs > 0 && row.pytorchPeakRssMB > 0);
+  }
+  assert.equal(environment.pytorch, torch);
+});
+
+test('pn bench rejects an unknown workload with exit code 2', () => {
+  const result = spawnSync(process.execPath, [pn, 'bench', '--workloads', 'vgg16'], { encoding: 'utf8' });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--workloads: unknown "vgg16"; choose from mlp, lenet5, cnn, resnet20, alexnet/);
+});
