@@ -8,7 +8,8 @@
         "native/conv.cc",
         "native/pool.cc",
         "native/elementwise.cc",
-        "native/reduce.cc"
+        "native/reduce.cc",
+        "native/shape.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "/usr/include/x86_64-linux-gnu"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

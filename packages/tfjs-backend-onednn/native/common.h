@@ -129,5 +129,6 @@ void InitConv(Napi::Env env, Napi::Object exports);
 void InitPool(Napi::Env env, Napi::Object exports);
 void InitElementwise(Napi::Env env, Napi::Object exports);
 void InitReduce(Napi::Env env, Napi::Object exports);
+void InitShape(Napi::Env env, Napi::Object exports);
 
 }  // namespace onednn_backend

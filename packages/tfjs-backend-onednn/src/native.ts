@@ -68,9 +68,12 @@ export interface NativeAddon {
     bShape: number[];
     out: Float32Array;
   }): void;
-  unary(p: { op: 'relu' | 'step'; x: Float32Array; out: Float32Array; alpha?: number }): void;
+  unary(p: { op: 'relu' | 'tanh' | 'step'; x: Float32Array; out: Float32Array; alpha?: number }): void;
   softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
   reduce(p: { op: 'sum' | 'mean' | 'max'; x: Float32Array; shape: number[]; axes: number[]; out: Float32Array }): void;
+  tile(p: { x: Float32Array; shape: number[]; reps: number[]; out: Float32Array }): void;
+  slice(p: { x: Float32Array; shape: number[]; begin: number[]; size: number[]; out: Float32Array }): void;
+  pad(p: { x: Float32Array; shape: number[]; paddings: number[]; value: number; out: Float32Array }): void;
   setThreads(p: { threads: number }): void;
   getThreads(): number;
 }

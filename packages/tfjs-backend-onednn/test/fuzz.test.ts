@@ -86,6 +86,10 @@ const valid: [keyof NativeAddon, Params, string[]][] = [
   ['unary', { op: 'step', x: f32(6), out: f32(6), alpha: 0.5 }, ['alpha']],
   ['softmax', { x: f32(6), out: f32(6), rows: 2, cols: 3 }, []],
   ['reduce', { op: 'sum', x: f32(24), shape: [2, 3, 4], axes: [0, 2], out: f32(3) }, []],
+  ['unary', { op: 'tanh', x: f32(6), out: f32(6) }, []],
+  ['tile', { x: f32(6), shape: [2, 3], reps: [2, 1], out: f32(12) }, []],
+  ['slice', { x: f32(24), shape: [2, 3, 4], begin: [1, 0, 1], size: [1, 2, 2], out: f32(4) }, []],
+  ['pad', { x: f32(6), shape: [2, 3], paddings: [1, 0, 0, 2], value: 0.5, out: f32(15) }, []],
   ['setThreads', { threads: 1 }, []],
 ];
 
@@ -125,8 +129,8 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
         for (const wrong of wrongValues) {
           if (wrong === null && optional.includes(key)) continue;
           if (typeof wrong === 'boolean' && typeof params[key] === 'boolean') continue;
-          // alpha is any number.
-          if (key === 'alpha' && typeof wrong === 'number') continue;
+          // alpha and value are any number.
+          if ((key === 'alpha' || key === 'value') && typeof wrong === 'number') continue;
           assert.throws(() => call(fn, { ...params, [key]: wrong }), Error, `${fn} with ${key} = ${String(wrong)}`);
         }
         const value = params[key];
@@ -177,5 +181,68 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
     assert.throws(() => call('conv2d', { ...base, padTop: 3 }));
     assert.throws(() => call('conv2d', { ...base, outH: 4, out: f32(2 * 4 * 2 * 2) }));
     assert.throws(() => call('conv2d', { ...base, kH: 9, filter: f32(9 * 3 * 3 * 2) }));
+  });
+
+  it('tile, slice and pad reject out-of-range and mismatched shapes', () => {
+    const tile = { x: f32(6), shape: [2, 3], reps: [2, 1], out: f32(12) };
+    for (const reps of [[0, 1], [-1, 1], [2], [2, 1, 1], [1.5, 1], ['2', 1], [2 ** 40, 1]]) {
+      assert.throws(() => call('tile', { ...tile, reps }), Error, `reps ${JSON.stringify(reps)}`);
+    }
+    assert.throws(() => call('tile', { ...tile, shape: [3, 2], out: f32(6) }));
+    assert.throws(() => call('tile', { ...tile, shape: [6] }));
+    assert.throws(() => call('tile', { ...tile, x: f32(1), shape: new Array(9).fill(1), reps: new Array(9).fill(1) }));
+    const slice = { x: f32(24), shape: [2, 3, 4], begin: [1, 0, 1], size: [1, 2, 2], out: f32(4) };
+    for (const [begin, size] of [
+      [
+        [2, 0, 0],
+        [1, 1, 1],
+      ],
+      [
+        [1, 2, 3],
+        [1, 2, 2],
+      ],
+      [
+        [-1, 0, 1],
+        [1, 2, 2],
+      ],
+      [
+        [1, 0, 1],
+        [1, 0, 2],
+      ],
+      [
+        [1, 0, 1],
+        [1, -1, 2],
+      ],
+      [
+        [1, 0],
+        [1, 2],
+      ],
+      [
+        [1, 0, 1, 0],
+        [1, 2, 2, 1],
+      ],
+      [
+        [0, 0, 2 ** 40],
+        [1, 1, 1],
+      ],
+    ]) {
+      assert.throws(
+        () => call('slice', { ...slice, begin, size }),
+        Error,
+        `begin ${JSON.stringify(begin)} size ${JSON.stringify(size)}`,
+      );
+    }
+    const pad = { x: f32(6), shape: [2, 3], paddings: [1, 0, 0, 2], value: 0.5, out: f32(15) };
+    for (const paddings of [
+      [1, 0, 0],
+      [1, 0, 0, 2, 0],
+      [-1, 0, 0, 2],
+      [1.5, 0, 0, 2],
+      [2 ** 40, 0, 0, 0],
+    ]) {
+      assert.throws(() => call('pad', { ...pad, paddings }), Error, `paddings ${JSON.stringify(paddings)}`);
+    }
+    assert.throws(() => call('pad', { ...pad, shape: [3, 2] }));
+    assert.throws(() => call('unary', { op: 'cosh', x: f32(6), out: f32(6) }));
   });
 });

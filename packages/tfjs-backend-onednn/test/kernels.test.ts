@@ -24,6 +24,10 @@ const native = [
   'Mean',
   'Max',
   'Softmax',
+  'Tanh',
+  'Tile',
+  'Slice',
+  'PadV2',
 ];
 
 describe('onednn backend registration', () => {
@@ -337,5 +341,204 @@ describe('Sum, Mean, Max match cpu', () => {
   it('falls back for int32 and bool', () => {
     assertSameOnBackends(() => tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0), 'int sum');
     assertSameOnBackends(() => tf.sum(tf.tensor1d([1, 0, 1], 'bool')), 'bool sum');
+  });
+});
+
+describe('Tanh matches cpu', () => {
+  it('on random values, large magnitudes, zeros, infinities and NaN', () => {
+    assertSameOnBackends(() => tf.tanh(randomTensor([3, 5, 7], 1, 4)), 'tanh');
+    assertSameOnBackends(
+      () =>
+        tf.tanh(
+          tf.tensor1d([0, -0, 1e-8, -1e-8, 0.5, -0.5, 9, -9, 20, -20, 1e30, -1e30, Number.NaN, Infinity, -Infinity]),
+        ),
+      'tanh special',
+    );
+    assertSameOnBackends(() => tf.tanh(tf.tensor2d([], [0, 3])), 'empty tanh');
+    // Both sides of the switch between the series and the exponential form, to a tight tolerance.
+    const near = Array.from({ length: 201 }, (_, i) => -0.6 + i * 0.006);
+    assertSameOnBackends(() => tf.tanh(tf.tensor1d(near)), 'tanh near 0.5', 2e-7);
+    tf.setBackend('onednn');
+    assert.ok(Object.is(tf.tanh(tf.tensor1d([-0])).dataSync()[0], -0), 'tanh(-0) is -0');
+  });
+});
+
+describe('Tile matches cpu', () => {
+  const cases: [number[], number[]][] = [
+    [[5], [3]],
+    [[5], [1]],
+    [[1], [7]],
+    [
+      [2, 3],
+      [1, 1],
+    ],
+    [
+      [2, 3],
+      [3, 2],
+    ],
+    [
+      [1, 4],
+      [5, 1],
+    ],
+    [
+      [2, 1, 3],
+      [2, 4, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 2, 1, 3],
+    ],
+    [
+      [1, 1, 1, 16],
+      [8, 4, 4, 1],
+    ],
+    [
+      [2, 1, 3, 1, 2],
+      [1, 3, 2, 2, 1],
+    ],
+    [
+      [1, 2, 1, 2, 1, 2],
+      [2, 1, 2, 1, 2, 1],
+    ],
+  ];
+  for (const [shape, reps] of cases) {
+    it(`[${shape}] by [${reps}]`, () => {
+      assertSameOnBackends(() => tf.tile(randomTensor(shape, 1), reps), 'tile');
+    });
+  }
+  it('falls back for int32, bool, scalars and zero reps', () => {
+    assertSameOnBackends(() => tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]), 'int tile');
+    assertSameOnBackends(() => tf.tile(tf.tensor1d([1, 0], 'bool'), [3]), 'bool tile');
+    assertSameOnBackends(() => tf.tile(tf.tensor2d([1, 2], [1, 2]), [0, 2]), 'zero reps');
+    assertSameOnBackends(() => tf.tile(tf.tensor1d([Number.NaN, Infinity]), [2]), 'special tile');
+  });
+});
+
+describe('Slice matches cpu', () => {
+  const cases: [number[], number[], number[]][] = [
+    [[7], [2], [3]],
+    [[7], [0], [-1]],
+    [
+      [4, 5],
+      [1, 2],
+      [2, 3],
+    ],
+    [
+      [4, 5],
+      [0, 0],
+      [4, 1],
+    ],
+    [
+      [4, 5],
+      [3, 4],
+      [1, 1],
+    ],
+    [
+      [4, 5],
+      [1, 0],
+      [2, -1],
+    ],
+    [
+      [2, 3, 4],
+      [0, 1, 0],
+      [2, 2, 4],
+    ],
+    [
+      [2, 3, 4],
+      [1, 0, 3],
+      [1, 3, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 0, 1, 0],
+      [-1, -1, 2, -1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 2, 3, 4],
+      [1, 1, 1, 1],
+    ],
+    [
+      [3, 2, 2, 3, 4],
+      [1, 0, 1, 0, 1],
+      [2, 2, 1, 3, 2],
+    ],
+    [
+      [2, 2, 2, 2, 2, 3],
+      [0, 1, 0, 1, 0, 1],
+      [2, 1, 2, 1, 2, 2],
+    ],
+  ];
+  for (const [shape, begin, size] of cases) {
+    it(`[${shape}] from [${begin}] size [${size}]`, () => {
+      assertSameOnBackends(() => tf.slice(randomTensor(shape, 1), begin, size), 'slice');
+    });
+  }
+  it('keeps the cpu path for contiguous slices, int32 and empty slices', () => {
+    assertSameOnBackends(() => tf.slice(randomTensor([4, 5], 2), [1, 0], [2, 5]), 'contiguous');
+    assertSameOnBackends(() => tf.slice(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [0, 1], [2, 1]), 'int slice');
+    assertSameOnBackends(() => tf.slice(randomTensor([4, 5], 3), [1, 1], [0, 2]), 'empty');
+    assertSameOnBackends(() => tf.slice(randomTensor([4, 5], 4), 1, 2), 'number begin and size');
+  });
+  it('rejects out-of-range slices like cpu', () => {
+    assert.throws(() => tf.slice(randomTensor([4, 5], 5), [1, 3], [2, 3]));
+  });
+});
+
+describe('PadV2 matches cpu', () => {
+  const cases: [number[], [number, number][]][] = [
+    [[5], [[2, 3]]],
+    [[5], [[0, 0]]],
+    [
+      [3, 4],
+      [
+        [1, 0],
+        [0, 2],
+      ],
+    ],
+    [
+      [1, 1],
+      [
+        [1, 1],
+        [1, 1],
+      ],
+    ],
+    [
+      [2, 3, 4],
+      [
+        [0, 1],
+        [2, 0],
+        [1, 1],
+      ],
+    ],
+    [
+      [2, 4, 4, 3],
+      [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
+    ],
+    [
+      [2, 1, 3, 1, 2],
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+        [2, 0],
+        [0, 3],
+      ],
+    ],
+  ];
+  for (const [shape, paddings] of cases) {
+    it(`[${shape}] padded ${JSON.stringify(paddings)}`, () => {
+      assertSameOnBackends(() => tf.pad(randomTensor(shape, 1), paddings), 'pad 0');
+      assertSameOnBackends(() => tf.pad(randomTensor(shape, 2), paddings, -1.5), 'pad -1.5');
+    });
+  }
+  it('falls back for int32 and keeps NaN padding', () => {
+    assertSameOnBackends(() => tf.pad(tf.tensor1d([1, 2], 'int32'), [[1, 1]], 3), 'int pad');
+    assertSameOnBackends(() => tf.pad(tf.tensor1d([1, 2]), [[1, 2]], Number.NaN), 'NaN pad');
   });
 });
