@@ -2,11 +2,10 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { join } from 'node:path';
 import type { Method } from '../core/index.js';
 import { DataError } from '../data/errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { nanToNull, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { renderReport } from '../report/report.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
-import { nanToNull } from './method-runner.js';
 import { experiments } from './registry.js';
 import { pairedDifference, summarize } from './summary.js';
 import { type CommonConfig, type Experiment, PRESETS, type Preset, seedList } from './types.js';
@@ -46,6 +45,13 @@ export function validate(experiment: Experiment, config: unknown): CommonConfig 
   const parsed = experiment.schema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      // The schema is strict: a misspelt --set key lands here, with the object it was set in.
+      const where = issue.path.reduce<unknown>((object, key) => (object as Record<PropertyKey, unknown>)[key], config);
+      const known = Object.keys(where as object).filter((key) => !issue.keys.includes(key));
+      const path = [...issue.path, issue.keys[0]].join('.');
+      throw new UsageError(`invalid ${experiment.name} config: unknown key "${path}"; known here: ${known.join(', ')}`);
+    }
     throw new UsageError(`invalid ${experiment.name} config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const layers = experiment.layers(parsed.data);
@@ -69,31 +75,16 @@ export function applySet(config: Record<string, unknown>, assignment: string): v
   } catch {
     value = raw;
   }
+  // Whether the key exists is the schema's to say (strict objects reject unknown keys in validate).
   let target: Record<string, unknown> = config;
-  for (const [i, key] of path.entries()) {
-    const last = i === path.length - 1;
-    const known = Object.keys(target);
-    // Optional keys (penalty.layers) may be absent from the preset but are still known to the schema.
-    if (!(key in target) && !(last && OPTIONAL_KEYS.has(path.join('.'))))
-      throw new UsageError(`unknown --set key "${path.slice(0, i + 1).join('.')}"; known here: ${known.join(', ')}`);
-    if (last) target[key] = value;
-    else {
-      const next = target[key];
-      if (typeof next !== 'object' || next === null || Array.isArray(next))
-        throw new UsageError(`--set key "${path.slice(0, i + 1).join('.')}" is not an object`);
-      target = next as Record<string, unknown>;
-    }
+  for (const [i, key] of path.slice(0, -1).entries()) {
+    const next = target[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next))
+      throw new UsageError(`--set key "${path.slice(0, i + 1).join('.')}" is not a config section`);
+    target = next as Record<string, unknown>;
   }
+  target[path[path.length - 1]] = value;
 }
-
-const OPTIONAL_KEYS = new Set([
-  'penalty.layers',
-  'optimizer.momentum',
-  'optimizer.nesterov',
-  'optimizer.beta1',
-  'optimizer.beta2',
-  'optimizer.epsilon',
-]);
 
 /** The saved run in `dir` (for --resume and report). */
 export function loadRunConfig(dir: string): ResolvedRun {

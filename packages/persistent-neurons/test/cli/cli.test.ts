@@ -31,7 +31,7 @@ describe('pn: bad input gives one clear line and exit code 2', () => {
     {
       name: 'unknown --set key',
       args: ['run', 'kink', '--set', 'penalty.lamda=1', '--out', join(scratch, 'c')],
-      message: /unknown --set key "penalty.lamda"; known here: .*lambda/,
+      message: /invalid kink config: unknown key "penalty.lamda"; known here: kind, granularity, lambda/,
     },
     {
       name: 'invalid config value',
