@@ -5,12 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
+# Whether every named Debian package is installed (false where dpkg is absent).
+installed() {
+  command -v dpkg-query >/dev/null 2>&1 || return 1
+  local package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || return 1
+  done
+}
 
 debian_packages=(libdnnl-dev libopenblas-dev dataset-fashion-mnist)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for package in "${debian_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+    installed "$package" || missing+=("$package")
   done
   if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ]; then apt_get=(apt-get)
@@ -37,20 +45,11 @@ fi
 
 npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons >&2
 
-# The native addon of tfjs-backend-onednn, when oneDNN and OpenBLAS are installed and the addon is
-# missing or older than its sources. Without it the backend registers nothing and tfjs stays on cpu.
-have_native_deps() {
-  if command -v dpkg-query >/dev/null 2>&1; then
-    for package in libdnnl-dev libopenblas-dev; do
-      dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || return 1
-    done
-  else
-    [ -f /usr/include/dnnl.hpp ] || return 1
-  fi
-}
+# The native addon of tfjs-backend-onednn (npm ci builds it too, through binding.gyp), rebuilt when
+# it is missing or older than its sources. Without it the backend registers nothing and tfjs stays on cpu.
 native_dir=packages/tfjs-backend-onednn
 native_addon=$native_dir/build/Release/onednn_backend.node
-if have_native_deps; then
+if installed libdnnl-dev libopenblas-dev || [ -f /usr/include/dnnl.hpp ]; then
   if [ ! -f "$native_addon" ] || [ -n "$(find "$native_dir/native" "$native_dir/binding.gyp" -newer "$native_addon" -print -quit)" ]; then
     native_log=${TMPDIR:-/tmp}/tfjs-backend-onednn-build.log
     if npm run --silent -w tfjs-backend-onednn build:native >"$native_log" 2>&1; then

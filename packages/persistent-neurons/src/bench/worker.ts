@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import 'tfjs-backend-onednn';
-import { median, timeTrainingStep, WORKLOADS, type WorkloadName } from './workloads.js';
+import { describe } from '../experiments/summary.js';
+import { timeTrainingStep, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const [name, backend, batch, steps, warmUp] = process.argv.slice(2);
 if (!(name in WORKLOADS)) throw new Error(`unknown workload ${name}`);
@@ -12,5 +13,5 @@ tf.enableProdMode();
 if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
 const times = timeTrainingStep(name as WorkloadName, Number(batch), Number(steps), Number(warmUp));
 process.stdout.write(
-  `${JSON.stringify({ ms: median(times), times, peakRssMB: process.resourceUsage().maxRSS / 1024, backend: tf.getBackend() })}\n`,
+  `${JSON.stringify({ ms: describe(times).median, times, peakRssMB: process.resourceUsage().maxRSS / 1024, backend: tf.getBackend() })}\n`,
 );

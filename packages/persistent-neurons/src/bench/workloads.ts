@@ -56,9 +56,3 @@ export function timeTrainingStep(name: WorkloadName, batch: number, steps: numbe
   model.dispose();
   return times;
 }
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}

@@ -7,7 +7,7 @@ import {
   type TrainResult,
   trainPersistent,
 } from '../core/index.js';
-import { writeJsonAtomic } from '../io/files.js';
+import { nanToNull, writeJsonAtomic } from '../io/files.js';
 import type { RunRecord } from '../report/results-schema.js';
 import { MethodCheckpoint } from './checkpoint.js';
 import { type CommonConfig, type ExperimentContext, seedList } from './types.js';
@@ -118,8 +118,4 @@ export async function runMethods<T extends TrainingTask>(
     }
   }
   return { runs, details };
-}
-
-export function nanToNull(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }

@@ -15,9 +15,11 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
   renameSync(temp, path);
 }
 
+/** JSON has no NaN or ±Infinity: they are written as null. */
+export function nanToNull(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
+
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(
-    path,
-    `${JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
-  );
+  writeFileAtomic(path, `${JSON.stringify(value, nanToNull, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelWeight } from '../core/weights.js';
+import { mlp } from './mlp.js';
 
 /**
  * R independent ReLU MLPs (sizes[0] → … → sizes[n]) held as one batched model: every weight
@@ -68,20 +69,9 @@ export class ReplicatedMlp {
     });
   }
 
-  /** Replica `r` as an ordinary tfjs-layers model (for export and inspection). */
+  /** Replica `r` as the ordinary tfjs-layers model it stands for (for export and inspection). */
   toLayersModel(r: number): tfl.Sequential {
-    const model = tfl.sequential();
-    this.layerNames.forEach((name, i) => {
-      const last = i === this.layerNames.length - 1;
-      model.add(
-        tfl.layers.dense({
-          name,
-          units: this.sizes[i + 1],
-          activation: last ? 'linear' : 'relu',
-          ...(i === 0 ? { inputShape: [this.sizes[0]] } : {}),
-        }),
-      );
-    });
+    const model = mlp({ sizes: [...this.sizes] });
     tf.tidy(() =>
       model.setWeights(
         this.weights.map(({ variable }, i) => {

@@ -6,11 +6,10 @@ import {
   fallback,
   type Inputs,
   type KernelArgs,
+  MAX_SHAPE_RANK,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
-
-const MAX_RANK = 6;
 
 export function padV2(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
@@ -18,7 +17,7 @@ export function padV2(args: KernelArgs) {
   const backend = cpuBackend(args);
   const xValues = f32(backend, x);
   const rank = x.shape.length;
-  if (xValues === null || rank > MAX_RANK || paddings.length !== rank) return fallback(PadV2, args);
+  if (xValues === null || rank > MAX_SHAPE_RANK || paddings.length !== rank) return fallback(PadV2, args);
   const flat = paddings.flat();
   if (flat.some((p) => !Number.isInteger(p) || p < 0)) return fallback(PadV2, args);
   const outShape = x.shape.map((d, i) => d + flat[2 * i] + flat[2 * i + 1]);

@@ -6,11 +6,10 @@ import {
   fallback,
   type Inputs,
   type KernelArgs,
+  MAX_SHAPE_RANK,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
-
-const MAX_RANK = 6;
 
 /** Copies non-contiguous float32 slices natively; contiguous ones stay views on the cpu path. */
 export function slice(args: KernelArgs) {
@@ -18,7 +17,7 @@ export function slice(args: KernelArgs) {
   const { begin, size } = args.attrs as unknown as SliceAttrs;
   const backend = cpuBackend(args);
   const xValues = f32(backend, x);
-  if (xValues === null || x.shape.length === 0 || x.shape.length > MAX_RANK) return fallback(Slice, args);
+  if (xValues === null || x.shape.length === 0 || x.shape.length > MAX_SHAPE_RANK) return fallback(Slice, args);
   const [b, s] = slice_util.parseSliceParams(x, begin, size);
   slice_util.assertParamsValid(x, b, s);
   if (sizeOf(s) === 0 || slice_util.isSliceContinous(x.shape, b, s)) return fallback(Slice, args);

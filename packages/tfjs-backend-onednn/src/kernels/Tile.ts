@@ -6,18 +6,18 @@ import {
   fallback,
   type Inputs,
   type KernelArgs,
+  MAX_SHAPE_RANK,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
-
-const MAX_RANK = 6;
 
 export function tile(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
   const { reps } = args.attrs as unknown as TileAttrs;
   const backend = cpuBackend(args);
   const xValues = f32(backend, x);
-  if (xValues === null || x.shape.length > MAX_RANK || reps.length !== x.shape.length) return fallback(Tile, args);
+  if (xValues === null || x.shape.length > MAX_SHAPE_RANK || reps.length !== x.shape.length)
+    return fallback(Tile, args);
   const outShape = x.shape.map((d, i) => d * reps[i]);
   const size = sizeOf(outShape);
   if (size === 0) return fallback(Tile, args);

@@ -4,6 +4,9 @@ import { type ConvParams, type NativeAddon, native, type PoolParams } from '../n
 
 export const BACKEND_NAME = 'onednn';
 
+/** The highest rank the native shape kernels (tile, slice, pad) take; higher ranks run on cpu. */
+export const MAX_SHAPE_RANK = 6;
+
 export type KernelArgs = Parameters<KernelFunc>[0];
 
 /** The addon; only called from kernels, which are registered only when it loaded. */
