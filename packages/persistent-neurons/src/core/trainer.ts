@@ -119,6 +119,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     const optimizer = createOptimizer(options.optimizer);
     const totalSteps = epochs * task.stepsPerEpoch;
     const varList = trainable.map((w) => w.variable);
+    const current = new Map(task.weights.map((w) => [w.name, w.variable as tf.Tensor]));
     let lastLoss: number[] = [];
     const epochsRun = new Array<number>(task.replicas).fill(0);
     const diverged = new Array<boolean>(task.replicas).fill(false);
@@ -134,7 +135,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
             epochLoss = tf.keep(tf.add(previous, perReplica));
             previous.dispose();
             const total = tf.sum(perReplica);
-            return (penalty ? tf.add(total, penalty.value(task.weights, progress)) : total) as tf.Scalar;
+            return (penalty ? tf.add(total, penalty.value(current, progress)) : total) as tf.Scalar;
           },
           false,
           varList,
