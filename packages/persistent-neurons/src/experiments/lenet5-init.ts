@@ -90,9 +90,9 @@ export const lenet5Init: Experiment<Lenet5InitConfig> = {
     paper: {
       ...base,
       seeds: 5,
-      iterations: 4,
-      epochs: 5,
-      data: { ...base.data, train: 20000, validation: 5000, test: 10000 },
+      iterations: 3,
+      epochs: 3,
+      data: { ...base.data, train: 12000, validation: 3000, test: 10000 },
     },
   },
   layers: () => [...LAYERS, 'fc3'],
