@@ -4,6 +4,7 @@
       "target_name": "onednn_backend",
       "sources": [
         "native/addon.cc",
+        "native/batchnorm.cc",
         "native/matmul.cc",
         "native/conv.cc",
         "native/pool.cc",
@@ -15,7 +16,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "libraries": ["-ldnnl", "-lopenblas", "-lgomp"]
     }
   ]

@@ -27,6 +27,7 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace onednn_backend;
+  InitBatchNorm(env, exports);
   InitMatMul(env, exports);
   InitConv(env, exports);
   InitPool(env, exports);

@@ -124,6 +124,7 @@ inline void ExpectLength(Napi::Env env, const F32& buffer, int64_t expected, con
   }
 }
 
+void InitBatchNorm(Napi::Env env, Napi::Object exports);
 void InitMatMul(Napi::Env env, Napi::Object exports);
 void InitConv(Napi::Env env, Napi::Object exports);
 void InitPool(Napi::Env env, Napi::Object exports);

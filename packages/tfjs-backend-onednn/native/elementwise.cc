@@ -1,8 +1,10 @@
-// Broadcasting binary arithmetic, relu, tanh, step and last-axis softmax on float32 buffers.
+// Broadcasting binary arithmetic, unary activations and last-axis softmax on float32 buffers; loops over
+// large buffers share the OpenMP threads.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "common.h"
 
@@ -64,6 +66,25 @@ Layout Broadcast(Napi::Env env, const std::vector<int64_t>& aShape, const std::v
   return layout;
 }
 
+// Below this many output elements a loop runs on one thread: forking costs more than it saves.
+constexpr int64_t kParallelMin = 1 << 15;
+
+template <BinaryOp op>
+inline void Row(const float* pa, int64_t ia, const float* pb, int64_t ib, float* po, int64_t n) {
+  if (ia == 1 && ib == 1) {
+    for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(pa[j], pb[j]);
+  } else if (ia == 1) {
+    const float vb = pb[0];
+    for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(pa[j], vb);
+  } else if (ib == 1) {
+    const float va = pa[0];
+    for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(va, pb[j]);
+  } else {
+    const float v = Apply<op>(pa[0], pb[0]);
+    for (int64_t j = 0; j < n; ++j) po[j] = v;
+  }
+}
+
 template <BinaryOp op>
 void Run(const Layout& l, const float* a, const float* b, float* out) {
   const size_t rank = l.dims.size();
@@ -72,32 +93,44 @@ void Run(const Layout& l, const float* a, const float* b, float* out) {
   const int64_t ib = l.strideB[rank - 1];
   int64_t outer = 1;
   for (size_t i = 0; i + 1 < rank; ++i) outer *= l.dims[i];
-  std::vector<int64_t> counter(rank, 0);
-  int64_t offA = 0, offB = 0;
-  for (int64_t row = 0; row < outer; ++row) {
-    const float* pa = a + offA;
-    const float* pb = b + offB;
-    float* po = out + row * n;
-    if (ia == 1 && ib == 1) {
-      for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(pa[j], pb[j]);
-    } else if (ia == 1) {
-      const float vb = pb[0];
-      for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(pa[j], vb);
-    } else if (ib == 1) {
-      const float va = pa[0];
-      for (int64_t j = 0; j < n; ++j) po[j] = Apply<op>(va, pb[j]);
-    } else {
-      const float v = Apply<op>(pa[0], pb[0]);
-      for (int64_t j = 0; j < n; ++j) po[j] = v;
+  if (outer == 1) {
+    // One long row: split it into chunks.
+    const int64_t chunk = 1 << 14;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t begin = 0; begin < n; begin += chunk) {
+      const int64_t end = std::min(n, begin + chunk);
+      Row<op>(a + (ia ? begin : 0), ia, b + (ib ? begin : 0), ib, out + begin, end - begin);
     }
-    // Advance the outer counter (dims 0 .. rank-2).
-    for (size_t d = rank - 1; d-- > 0;) {
-      offA += l.strideA[d];
-      offB += l.strideB[d];
-      if (++counter[d] < l.dims[d]) break;
-      offA -= l.strideA[d] * l.dims[d];
-      offB -= l.strideB[d] * l.dims[d];
-      counter[d] = 0;
+    return;
+  }
+#pragma omp parallel if (outer * n >= kParallelMin)
+  {
+    std::vector<int64_t> counter(rank, 0);
+    bool started = false;
+    int64_t offA = 0, offB = 0;
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < outer; ++row) {
+      if (!started) {
+        // This thread's first row: find its operand offsets from the row index.
+        started = true;
+        int64_t rest = row;
+        for (size_t d = rank - 1; d-- > 0;) {
+          counter[d] = rest % l.dims[d];
+          rest /= l.dims[d];
+          offA += counter[d] * l.strideA[d];
+          offB += counter[d] * l.strideB[d];
+        }
+      }
+      Row<op>(a + offA, ia, b + offB, ib, out + row * n, n);
+      // Advance the outer counter (dims 0 .. rank-2).
+      for (size_t d = rank - 1; d-- > 0;) {
+        offA += l.strideA[d];
+        offB += l.strideB[d];
+        if (++counter[d] < l.dims[d]) break;
+        offA -= l.strideA[d] * l.dims[d];
+        offB -= l.strideB[d] * l.dims[d];
+        counter[d] = 0;
+      }
     }
   }
 }
@@ -176,7 +209,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// unary({op: 'relu'|'tanh'|'step', x, out, alpha?}): step gives 1 for x > 0, alpha otherwise, NaN for NaN.
+// unary({op: 'relu'|'tanh'|'step'|'square'|'neg', x, out, alpha?}): step gives 1 for x > 0, alpha otherwise,
+// NaN for NaN.
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "unary");
@@ -185,16 +219,24 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   F32 out = GetF32(p, "out");
   ExpectLength(env, out, x.length, "out");
   const int64_t n = x.length;
+  const float* in = x.data;
+  float* o = out.data;
   if (op == "relu") {
-    for (int64_t i = 0; i < n; ++i) out.data[i] = x.data[i] < 0.0f ? 0.0f : x.data[i];
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) o[i] = in[i] < 0.0f ? 0.0f : in[i];
   } else if (op == "tanh") {
-    for (int64_t i = 0; i < n; ++i) out.data[i] = Tanh(x.data[i]);
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) o[i] = Tanh(in[i]);
   } else if (op == "step") {
     const float alpha = static_cast<float>(GetNumberOr(p, "alpha", 0.0));
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = x.data[i];
-      out.data[i] = v > 0.0f ? 1.0f : (std::isnan(v) ? v : alpha);
-    }
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) o[i] = in[i] > 0.0f ? 1.0f : (std::isnan(in[i]) ? in[i] : alpha);
+  } else if (op == "square") {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) o[i] = in[i] * in[i];
+  } else if (op == "neg") {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) o[i] = -in[i];
   } else {
     Fail(env, "unary: unknown op '" + op + "'");
   }

@@ -39,9 +39,10 @@ PoolShape ParsePool(Napi::Object p) {
 }
 
 // Calls fn(b, oh, ow, rowBegin, rowEnd, colBegin, colEnd) for every output position, with the window
-// clipped to the input.
+// clipped to the input. Images are shared among the OpenMP threads: fn may write anywhere in image b.
 template <typename Fn>
 void ForEachWindow(const PoolShape& s, Fn fn) {
+#pragma omp parallel for schedule(static) if (s.InSize() >= (1 << 15) && s.batch > 1)
   for (int64_t b = 0; b < s.batch; ++b) {
     for (int64_t oh = 0; oh < s.outH; ++oh) {
       const int64_t r0 = oh * s.strideH - s.padTop;
@@ -101,9 +102,11 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   ExpectLength(env, dx, s.InSize(), "dx");
   const int64_t C = s.channels;
   std::fill(dx.data, dx.data + dx.length, 0.0f);
-  std::vector<float> best(C);
-  std::vector<int64_t> where(C);
   ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    thread_local std::vector<float> best;
+    thread_local std::vector<int64_t> where;
+    best.resize(C);
+    where.resize(C);
     std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
     std::fill(where.begin(), where.end(), -1);
     for (int64_t r = r0; r < r1; ++r) {
@@ -136,8 +139,9 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   ExpectLength(env, x, s.InSize(), "x");
   ExpectLength(env, out, s.OutSize(), "out");
   const int64_t C = s.channels;
-  std::vector<float> sum(C);
   ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    thread_local std::vector<float> sum;
+    sum.resize(C);
     std::fill(sum.begin(), sum.end(), 0.0f);
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t c = c0; c < c1; ++c) {

@@ -64,6 +64,32 @@ void Walk(const Plan& plan, size_t level, const float* x, int64_t outOffset, Acc
   }
 }
 
+// The reduction of x into outSize accumulators. Large inputs split their outermost dim among the
+// OpenMP threads, each with its own accumulators, merged at the end.
+template <typename Acc, typename Combine, typename Merge>
+std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc identity, Combine combine,
+                         Merge merge) {
+  std::vector<Acc> acc(outSize, identity);
+  int64_t inner = 1;
+  for (size_t i = 1; i < plan.dims.size(); ++i) inner *= plan.dims[i];
+  const int64_t outer = plan.dims[0];
+  if (plan.dims.size() == 1 || outer * inner < (1 << 15)) {
+    Walk(plan, 0, x, 0, acc.data(), combine);
+    return acc;
+  }
+#pragma omp parallel
+  {
+    std::vector<Acc> local(outSize, identity);
+#pragma omp for schedule(static) nowait
+    for (int64_t j = 0; j < outer; ++j) {
+      Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine);
+    }
+#pragma omp critical
+    for (int64_t i = 0; i < outSize; ++i) acc[i] = merge(acc[i], local[i]);
+  }
+  return acc;
+}
+
 // reduce({op: 'sum'|'mean'|'max', x, shape, axes, out}): out holds the kept axes in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -103,12 +129,13 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   ExpectLength(env, out, outSize, "out");
   const Plan plan = MakePlan(shape, isReduced);
   if (op == ReduceOp::kMax) {
-    std::vector<float> acc(outSize, -std::numeric_limits<float>::infinity());
-    Walk(plan, 0, x.data, 0, acc.data(), [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; });
+    const float lowest = -std::numeric_limits<float>::infinity();
+    const auto larger = [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; };
+    const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger, larger);
     std::copy(acc.begin(), acc.end(), out.data);
   } else {
-    std::vector<double> acc(outSize, 0.0);
-    Walk(plan, 0, x.data, 0, acc.data(), [](double s, float v) { return s + v; });
+    const auto add = [](double s, double v) { return s + v; };
+    const std::vector<double> acc = Reduced<double>(plan, x.data, outSize, 0.0, add, add);
     const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
     for (int64_t i = 0; i < outSize; ++i) out.data[i] = static_cast<float>(acc[i] * scale);
   }

@@ -68,7 +68,36 @@ export interface NativeAddon {
     bShape: number[];
     out: Float32Array;
   }): void;
-  unary(p: { op: 'relu' | 'tanh' | 'step'; x: Float32Array; out: Float32Array; alpha?: number }): void;
+  unary(p: {
+    op: 'relu' | 'tanh' | 'step' | 'square' | 'neg';
+    x: Float32Array;
+    out: Float32Array;
+    alpha?: number;
+  }): void;
+  batchNorm(p: {
+    x: Float32Array;
+    mean: Float32Array;
+    variance: Float32Array;
+    offset?: Float32Array;
+    scale?: Float32Array;
+    channels: number;
+    epsilon: number;
+    out: Float32Array;
+  }): void;
+  batchNormGrad(p: {
+    x: Float32Array;
+    dy: Float32Array;
+    mean: Float32Array;
+    variance: Float32Array;
+    scale?: Float32Array;
+    channels: number;
+    epsilon: number;
+    dx: Float32Array;
+    dMean: Float32Array;
+    dVariance: Float32Array;
+    dScale: Float32Array;
+    dOffset: Float32Array;
+  }): void;
   softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
   reduce(p: { op: 'sum' | 'mean' | 'max'; x: Float32Array; shape: number[]; axes: number[]; out: Float32Array }): void;
   tile(p: { x: Float32Array; shape: number[]; reps: number[]; out: Float32Array }): void;

@@ -90,6 +90,39 @@ const valid: [keyof NativeAddon, Params, string[]][] = [
   ['tile', { x: f32(6), shape: [2, 3], reps: [2, 1], out: f32(12) }, []],
   ['slice', { x: f32(24), shape: [2, 3, 4], begin: [1, 0, 1], size: [1, 2, 2], out: f32(4) }, []],
   ['pad', { x: f32(6), shape: [2, 3], paddings: [1, 0, 0, 2], value: 0.5, out: f32(15) }, []],
+  ['unary', { op: 'square', x: f32(6), out: f32(6) }, []],
+  [
+    'batchNorm',
+    {
+      x: f32(6),
+      mean: f32(3),
+      variance: f32(3),
+      offset: f32(3),
+      scale: f32(3),
+      channels: 3,
+      epsilon: 0.1,
+      out: f32(6),
+    },
+    ['offset', 'scale', 'epsilon'],
+  ],
+  [
+    'batchNormGrad',
+    {
+      x: f32(6),
+      dy: f32(6),
+      mean: f32(3),
+      variance: f32(3),
+      scale: f32(3),
+      channels: 3,
+      epsilon: 0.1,
+      dx: f32(6),
+      dMean: f32(3),
+      dVariance: f32(3),
+      dScale: f32(3),
+      dOffset: f32(3),
+    },
+    ['scale', 'epsilon'],
+  ],
   ['setThreads', { threads: 1 }, []],
 ];
 
@@ -129,8 +162,9 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
         for (const wrong of wrongValues) {
           if (wrong === null && optional.includes(key)) continue;
           if (typeof wrong === 'boolean' && typeof params[key] === 'boolean') continue;
-          // alpha and value are any number.
+          // alpha and value are any number, epsilon any finite non-negative one.
           if ((key === 'alpha' || key === 'value') && typeof wrong === 'number') continue;
+          if (key === 'epsilon' && typeof wrong === 'number' && wrong >= 0 && Number.isFinite(wrong)) continue;
           assert.throws(() => call(fn, { ...params, [key]: wrong }), Error, `${fn} with ${key} = ${String(wrong)}`);
         }
         const value = params[key];
@@ -244,5 +278,9 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
     }
     assert.throws(() => call('pad', { ...pad, shape: [3, 2] }));
     assert.throws(() => call('unary', { op: 'cosh', x: f32(6), out: f32(6) }));
+    const norm = { x: f32(6), mean: f32(3), variance: f32(3), channels: 3, out: f32(6) };
+    assert.throws(() => call('batchNorm', { ...norm, channels: 4 }), /multiple of 'channels'/);
+    assert.throws(() => call('batchNorm', { ...norm, channels: 2, mean: f32(2), variance: f32(2), scale: f32(3) }));
+    assert.throws(() => call('batchNorm', { ...norm, epsilon: -1 }), /epsilon/);
   });
 });

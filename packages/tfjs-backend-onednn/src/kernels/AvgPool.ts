@@ -1,6 +1,15 @@
 import { AvgPool, type AvgPoolAttrs } from '@tensorflow/tfjs-core';
 import { poolInfoParams } from './pool_util.js';
-import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  f32,
+  fallback,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 export function avgPool(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
@@ -9,7 +18,7 @@ export function avgPool(args: KernelArgs) {
   const xValues = f32(backend, x);
   const params = xValues ? poolInfoParams(x.shape, attrs) : null;
   if (params === null || xValues === null) return fallback(AvgPool, args);
-  const out = new Float32Array(params.batch * params.outH * params.outW * params.channels);
+  const out = outputArray(backend, params.batch * params.outH * params.outW * params.channels);
   addon().avgPool({ ...params, x: xValues, out });
   return backend.makeTensorInfo([params.batch, params.outH, params.outW, params.channels], 'float32', out);
 }

@@ -7,6 +7,7 @@ import {
   fallback,
   type Inputs,
   type KernelArgs,
+  outputArray,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
@@ -24,7 +25,7 @@ export function avgPoolGrad(args: KernelArgs) {
   ) {
     return fallback(AvgPoolGrad, args);
   }
-  const dx = new Float32Array(sizeOf(input.shape));
+  const dx = outputArray(backend, sizeOf(input.shape));
   addon().avgPoolGrad({ ...params, dy: dyValues, dx });
   return backend.makeTensorInfo(input.shape, 'float32', dx);
 }

@@ -1,6 +1,15 @@
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { convInfoParams } from './conv_util.js';
-import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  f32,
+  fallback,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 export function conv2DBackpropFilter(args: KernelArgs) {
   const { x, dy } = args.inputs as Inputs<'x' | 'dy'>;
@@ -17,7 +26,7 @@ export function conv2DBackpropFilter(args: KernelArgs) {
   ) {
     return fallback(Conv2DBackpropFilter, args);
   }
-  const dw = new Float32Array(params.kH * params.kW * params.inC * params.outC);
+  const dw = outputArray(backend, params.kH * params.kW * params.inC * params.outC);
   addon().conv2dBackpropFilter({ ...params, x: xValues, dy: dyValues, dw });
   return backend.makeTensorInfo([params.kH, params.kW, params.inC, params.outC], 'float32', dw);
 }

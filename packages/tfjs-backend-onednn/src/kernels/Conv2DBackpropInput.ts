@@ -1,6 +1,15 @@
 import { Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
 import { convInfoParams } from './conv_util.js';
-import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  f32,
+  fallback,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 export function conv2DBackpropInput(args: KernelArgs) {
   const { dy, filter } = args.inputs as Inputs<'dy' | 'filter'>;
@@ -17,7 +26,7 @@ export function conv2DBackpropInput(args: KernelArgs) {
   ) {
     return fallback(Conv2DBackpropInput, args);
   }
-  const dx = new Float32Array(params.batch * params.inH * params.inW * params.inC);
+  const dx = outputArray(backend, params.batch * params.inH * params.inW * params.inC);
   addon().conv2dBackpropInput({ ...params, dy: dyValues, filter: filterValues, dx });
   return backend.makeTensorInfo([params.batch, params.inH, params.inW, params.inC], 'float32', dx);
 }

@@ -1,6 +1,15 @@
 import { MaxPoolGrad, type MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
 import { poolInfoParams } from './pool_util.js';
-import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  f32,
+  fallback,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 export function maxPoolGrad(args: KernelArgs) {
   const { dy, input } = args.inputs as Inputs<'dy' | 'input' | 'output'>;
@@ -17,7 +26,7 @@ export function maxPoolGrad(args: KernelArgs) {
   ) {
     return fallback(MaxPoolGrad, args);
   }
-  const dx = new Float32Array(xValues.length);
+  const dx = outputArray(backend, xValues.length);
   addon().maxPoolGrad({ ...params, dy: dyValues, x: xValues, dx });
   return backend.makeTensorInfo(input.shape, 'float32', dx);
 }

@@ -7,6 +7,7 @@ import {
   type Inputs,
   type KernelArgs,
   MAX_SHAPE_RANK,
+  outputArray,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
@@ -21,7 +22,7 @@ export function padV2(args: KernelArgs) {
   const flat = paddings.flat();
   if (flat.some((p) => !Number.isInteger(p) || p < 0)) return fallback(PadV2, args);
   const outShape = x.shape.map((d, i) => d + flat[2 * i] + flat[2 * i + 1]);
-  const out = new Float32Array(sizeOf(outShape));
+  const out = outputArray(backend, sizeOf(outShape));
   addon().pad({ x: xValues, shape: [...x.shape], paddings: flat, value: constantValue, out });
   return backend.makeTensorInfo(outShape, 'float32', out);
 }

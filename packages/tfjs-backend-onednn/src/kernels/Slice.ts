@@ -7,6 +7,7 @@ import {
   type Inputs,
   type KernelArgs,
   MAX_SHAPE_RANK,
+  outputArray,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
@@ -21,7 +22,7 @@ export function slice(args: KernelArgs) {
   const [b, s] = slice_util.parseSliceParams(x, begin, size);
   slice_util.assertParamsValid(x, b, s);
   if (sizeOf(s) === 0 || slice_util.isSliceContinous(x.shape, b, s)) return fallback(Slice, args);
-  const out = new Float32Array(sizeOf(s));
+  const out = outputArray(backend, sizeOf(s));
   addon().slice({ x: xValues, shape: [...x.shape], begin: b, size: s, out });
   return backend.makeTensorInfo(s, 'float32', out);
 }

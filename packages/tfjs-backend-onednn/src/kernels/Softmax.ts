@@ -1,5 +1,14 @@
 import { Softmax, type SoftmaxAttrs } from '@tensorflow/tfjs-core';
-import { addon, cpuBackend, f32, fallback, type Inputs, type KernelArgs, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  f32,
+  fallback,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 export function softmax(args: KernelArgs) {
   const { logits } = args.inputs as Inputs<'logits'>;
@@ -9,7 +18,7 @@ export function softmax(args: KernelArgs) {
   const rank = logits.shape.length;
   if (values === null || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback(Softmax, args);
   const cols = logits.shape[rank - 1];
-  const out = new Float32Array(values.length);
+  const out = outputArray(backend, values.length);
   addon().softmax({ x: values, out, rows: values.length / cols, cols });
   return backend.makeTensorInfo(logits.shape, 'float32', out);
 }

@@ -7,6 +7,7 @@ import {
   type Inputs,
   type KernelArgs,
   MAX_SHAPE_RANK,
+  outputArray,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
@@ -21,7 +22,7 @@ export function tile(args: KernelArgs) {
   const outShape = x.shape.map((d, i) => d * reps[i]);
   const size = sizeOf(outShape);
   if (size === 0) return fallback(Tile, args);
-  const out = new Float32Array(size);
+  const out = outputArray(backend, size);
   addon().tile({ x: xValues, shape: [...x.shape], reps: [...reps], out });
   return backend.makeTensorInfo(outShape, 'float32', out);
 }

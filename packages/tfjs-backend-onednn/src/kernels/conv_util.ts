@@ -1,5 +1,5 @@
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { addon, convParams, cpuBackend, f32, isChannelBias, type KernelArgs } from './util.js';
+import { addon, convParams, cpuBackend, f32, isChannelBias, type KernelArgs, outputArray } from './util.js';
 
 type Pad = Parameters<typeof backend_util.computeConv2DInfo>[4];
 type Rounding = Parameters<typeof backend_util.computeConv2DInfo>[5];
@@ -51,7 +51,7 @@ export function nativeConv2D(
     if (values === null || !isChannelBias(bias.shape, params.outC, 4)) return null;
     biasValues = values;
   }
-  const out = new Float32Array(outShape[0] * outShape[1] * outShape[2] * outShape[3]);
+  const out = outputArray(backend, outShape[0] * outShape[1] * outShape[2] * outShape[3]);
   addon().conv2d({ ...params, x: xValues, filter: filterValues, out, bias: biasValues, relu });
   return backend.makeTensorInfo(outShape, 'float32', out);
 }

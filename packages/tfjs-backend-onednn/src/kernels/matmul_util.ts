@@ -1,5 +1,5 @@
 import { broadcast_util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { addon, cpuBackend, f32, isChannelBias, type KernelArgs, sizeOf } from './util.js';
+import { addon, cpuBackend, f32, isChannelBias, type KernelArgs, outputArray, sizeOf } from './util.js';
 
 /** a·b with optional channel bias and relu, natively; null when the inputs are outside what the addon takes. */
 export function nativeMatMul(
@@ -36,7 +36,7 @@ export function nativeMatMul(
     if (values === null || !isChannelBias(bias.shape, n, outShape.length)) return null;
     biasValues = values;
   }
-  const out = new Float32Array(batch * m * n);
+  const out = outputArray(backend, batch * m * n);
   addon().matMul({
     a: aValues,
     b: bValues,

@@ -1,5 +1,5 @@
 import { backend_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { addon, cpuBackend, f32, fallback, type KernelArgs, sizeOf } from './util.js';
+import { addon, cpuBackend, f32, fallback, type KernelArgs, outputArray, sizeOf } from './util.js';
 
 /** A float32 reduction over any axes natively; other dtypes and empty tensors go to the cpu kernel. */
 export function nativeReduce(
@@ -15,7 +15,7 @@ export function nativeReduce(
   if (xValues === null) return fallback(kernelName, args);
   const axes = [...new Set(util.parseAxisParam(axis ?? [...x.shape.keys()], x.shape))].sort((p, q) => p - q);
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
-  const out = new Float32Array(sizeOf(outShape));
+  const out = outputArray(backend, sizeOf(outShape));
   addon().reduce({ op, x: xValues, shape: x.shape, axes, out });
   return backend.makeTensorInfo(
     keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape,

@@ -1,5 +1,6 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BufferPool } from '../buffer_pool.js';
 import { type ConvParams, type NativeAddon, native, type PoolParams } from '../native.js';
 
 export const BACKEND_NAME = 'onednn';
@@ -143,3 +144,12 @@ export type Inputs<K extends string> = Record<K, TensorInfo>;
 
 /** Inputs of the fused kernels: two tensors plus the optional bias and prelu weights. */
 export type FusedInputs<K extends string> = Inputs<K> & { bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+
+/**
+ * An output array of `length` elements, from the onednn backend's pool of freed tensor memory when
+ * there is one. Its contents are unspecified: the kernel must write every element.
+ */
+export function outputArray(backend: MathBackendCPU, length: number): Float32Array {
+  const pool = (backend as MathBackendCPU & { buffers?: BufferPool }).buffers;
+  return pool === undefined ? new Float32Array(length) : pool.take(length);
+}

@@ -1,0 +1,138 @@
+// Batch normalization over the last (channel) axis of a float32 tensor, and its gradient in one pass.
+// Per channel c: r = 1 / sqrt(variance + epsilon), y = (x - mean) * r * scale + offset.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "common.h"
+
+namespace onednn_backend {
+namespace {
+
+struct ChannelParams {
+  F32 x, mean, variance;
+  F32 scale;
+  bool hasScale = false;  // without a scale, 1 for every channel
+  int64_t channels = 0, rows = 0;
+  double epsilon = 0;
+};
+
+// x is [rows, channels]; mean, variance (and scale when given) hold one value per channel.
+ChannelParams ParseChannelParams(Napi::Object p) {
+  Napi::Env env = p.Env();
+  ChannelParams c;
+  c.x = GetF32(p, "x");
+  c.mean = GetF32(p, "mean");
+  c.variance = GetF32(p, "variance");
+  c.hasScale = Has(p, "scale");
+  if (c.hasScale) c.scale = GetF32(p, "scale");
+  c.channels = GetInt(p, "channels", 1, kMaxDim);
+  c.epsilon = GetNumberOr(p, "epsilon", 0.001);
+  if (!(c.epsilon >= 0) || !std::isfinite(c.epsilon)) Fail(env, "'epsilon' must be a finite non-negative number");
+  if (c.x.length % c.channels != 0) Fail(env, "'x' length is not a multiple of 'channels'");
+  c.rows = c.x.length / c.channels;
+  ExpectLength(env, c.mean, c.channels, "mean");
+  ExpectLength(env, c.variance, c.channels, "variance");
+  if (c.hasScale) ExpectLength(env, c.scale, c.channels, "scale");
+  return c;
+}
+
+std::vector<float> InverseStd(const ChannelParams& c) {
+  std::vector<float> r(c.channels);
+  for (int64_t k = 0; k < c.channels; ++k) r[k] = static_cast<float>(1.0 / std::sqrt(c.variance.data[k] + c.epsilon));
+  return r;
+}
+
+// batchNorm({x, mean, variance, scale?, offset?, channels, epsilon, out})
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "batchNorm");
+  const ChannelParams c = ParseChannelParams(p);
+  F32 offset;
+  const bool hasOffset = Has(p, "offset");
+  if (hasOffset) {
+    offset = GetF32(p, "offset");
+    ExpectLength(env, offset, c.channels, "offset");
+  }
+  F32 out = GetF32(p, "out");
+  ExpectLength(env, out, c.x.length, "out");
+  const std::vector<float> r = InverseStd(c);
+  std::vector<float> gain(c.channels), shift(c.channels);
+  for (int64_t k = 0; k < c.channels; ++k) {
+    gain[k] = r[k] * (c.hasScale ? c.scale.data[k] : 1.0f);
+    shift[k] = hasOffset ? offset.data[k] : 0.0f;
+  }
+  const int64_t C = c.channels;
+#pragma omp parallel for schedule(static) if (c.x.length > (1 << 15))
+  for (int64_t row = 0; row < c.rows; ++row) {
+    const float* xi = c.x.data + row * C;
+    float* o = out.data + row * C;
+    for (int64_t k = 0; k < C; ++k) o[k] = (xi[k] - c.mean.data[k]) * gain[k] + shift[k];
+  }
+  return env.Undefined();
+}
+
+// batchNormGrad({x, dy, mean, variance, scale?, channels, epsilon, dx, dMean, dVariance, dScale, dOffset}):
+// the gradients of y with respect to each input, treating mean and variance as inputs (as tfjs does):
+//   dx = dy·r·scale, dMean = −r·scale·Σdy, dVariance = −½·r³·scale·Σdy(x − mean),
+//   dScale = r·Σdy(x − mean), dOffset = Σdy, sums over every row.
+Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object p = ParamsObject(info, "batchNormGrad");
+  const ChannelParams c = ParseChannelParams(p);
+  F32 dy = GetF32(p, "dy");
+  F32 dx = GetF32(p, "dx");
+  F32 dMean = GetF32(p, "dMean");
+  F32 dVariance = GetF32(p, "dVariance");
+  F32 dScale = GetF32(p, "dScale");
+  F32 dOffset = GetF32(p, "dOffset");
+  ExpectLength(env, dy, c.x.length, "dy");
+  ExpectLength(env, dx, c.x.length, "dx");
+  for (auto [buffer, name] : {std::pair{dMean, "dMean"}, {dVariance, "dVariance"}, {dScale, "dScale"},
+                              {dOffset, "dOffset"}}) {
+    ExpectLength(env, buffer, c.channels, name);
+  }
+  const int64_t C = c.channels;
+  const std::vector<float> r = InverseStd(c);
+  std::vector<float> gain(C);
+  for (int64_t k = 0; k < C; ++k) gain[k] = r[k] * (c.hasScale ? c.scale.data[k] : 1.0f);
+  std::vector<double> sumDy(C, 0.0), sumDyCentered(C, 0.0);
+#pragma omp parallel if (c.x.length > (1 << 15))
+  {
+    std::vector<double> localDy(C, 0.0), localCentered(C, 0.0);
+#pragma omp for schedule(static) nowait
+    for (int64_t row = 0; row < c.rows; ++row) {
+      const float* xi = c.x.data + row * C;
+      const float* g = dy.data + row * C;
+      float* d = dx.data + row * C;
+      for (int64_t k = 0; k < C; ++k) {
+        d[k] = g[k] * gain[k];
+        localDy[k] += g[k];
+        localCentered[k] += static_cast<double>(g[k]) * (xi[k] - c.mean.data[k]);
+      }
+    }
+#pragma omp critical
+    for (int64_t k = 0; k < C; ++k) {
+      sumDy[k] += localDy[k];
+      sumDyCentered[k] += localCentered[k];
+    }
+  }
+  for (int64_t k = 0; k < C; ++k) {
+    const double rk = r[k];
+    const double scale = c.hasScale ? c.scale.data[k] : 1.0;
+    dMean.data[k] = static_cast<float>(-rk * scale * sumDy[k]);
+    dVariance.data[k] = static_cast<float>(-0.5 * rk * rk * rk * scale * sumDyCentered[k]);
+    dScale.data[k] = static_cast<float>(rk * sumDyCentered[k]);
+    dOffset.data[k] = static_cast<float>(sumDy[k]);
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitBatchNorm(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchNorm", Napi::Function::New(env, BatchNorm));
+  exports.Set("batchNormGrad", Napi::Function::New(env, BatchNormGrad));
+}
+
+}  // namespace onednn_backend

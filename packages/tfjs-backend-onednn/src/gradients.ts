@@ -1,0 +1,85 @@
+import {
+  broadcastTo,
+  div,
+  engine,
+  FusedBatchNorm,
+  type FusedBatchNormAttrs,
+  type GradConfig,
+  getBackend,
+  getGradient,
+  Mean,
+  type NamedAttrMap,
+  registerGradient,
+  reshape,
+  Sum,
+  type Tensor,
+  util,
+} from '@tensorflow/tfjs-core';
+import { FusedBatchNormGrad } from './kernels/FusedBatchNormGrad.js';
+import { BACKEND_NAME } from './kernels/util.js';
+
+/**
+ * Gradients are registered per kernel name for every backend, and tfjs composes some of them from
+ * many full-size ops: BatchNorm's backward pass runs about 17 passes over the activations, where
+ * one suffices. Here, while the onednn backend is active, those gradients take a shorter route to
+ * the same values; on any other backend tfjs's own gradient runs unchanged.
+ */
+type GradFunc = GradConfig['gradFunc'];
+type Derivatives = ReturnType<GradFunc>;
+/** A faster gradient for the onednn backend, or null where its inputs need tfjs's own. */
+type NativeGradFunc = (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => Derivatives | null;
+
+const wrapped = new WeakSet<GradFunc>();
+
+/** Wraps the registered gradient of `kernelName` (once) so that onednn runs `native` first. */
+function override(kernelName: string, native: NativeGradFunc): void {
+  const original = getGradient(kernelName);
+  if (original === undefined || wrapped.has(original.gradFunc)) return;
+  const gradFunc: GradFunc = (dy, saved, attrs) => {
+    const fast = getBackend() === BACKEND_NAME ? native(dy as Tensor, saved, attrs) : null;
+    return fast ?? original.gradFunc(dy, saved, attrs);
+  };
+  wrapped.add(gradFunc);
+  registerGradient({ ...original, gradFunc });
+}
+
+/** All five derivatives of FusedBatchNorm from one native pass over x and dy. */
+const fusedBatchNormGrad: NativeGradFunc = (dy, saved, attrs) => {
+  const [x, mean, variance, scale] = saved;
+  const channels = x.shape[x.rank - 1];
+  const perChannel = (t: Tensor | undefined | null) => t == null || (t.dtype === 'float32' && t.size === channels);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.size === 0 || mean.rank !== 1) return null;
+  if (!perChannel(mean) || !perChannel(variance) || !perChannel(scale)) return null;
+  const { varianceEpsilon } = attrs as unknown as FusedBatchNormAttrs;
+  const inputs = { x, dy, mean, variance, ...(scale == null ? {} : { scale }) };
+  const [dx, dMean, dVariance, dScale, dOffset] = engine().runKernel(FusedBatchNormGrad, inputs, {
+    varianceEpsilon,
+  }) as Tensor[];
+  return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
+};
+
+/**
+ * Mean and Sum spread dy back over the reduced axes. tfjs multiplies by a full tensor of ones (and
+ * then divides); a broadcast of the already scaled dy writes the result once.
+ */
+function spreadGrad(scaleByCount: boolean): NativeGradFunc {
+  return (dy, saved, attrs) => {
+    const [x] = saved;
+    if (x.dtype !== 'float32') return null;
+    const axes = util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+    const keptShape = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
+    const count = axes.reduce((product, axis) => product * x.shape[axis], 1);
+    return { x: () => broadcastTo(reshape(scaleByCount ? div(dy, count) : dy, keptShape), x.shape) };
+  };
+}
+
+/**
+ * Puts the onednn gradients in place, wrapping whatever is registered now. Called when this module
+ * loads and again when the backend is created, so that gradients registered later by tfjs-layers
+ * or `@tensorflow/tfjs` are wrapped too.
+ */
+export function registerNativeGradients(): void {
+  override(FusedBatchNorm, fusedBatchNormGrad);
+  override(Mean, spreadGrad(true));
+  override(Sum, spreadGrad(false));
+}
