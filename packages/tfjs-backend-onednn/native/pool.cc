@@ -38,21 +38,31 @@ PoolShape ParsePool(Napi::Object p) {
   return s;
 }
 
-// Calls fn(b, oh, ow, rowBegin, rowEnd, colBegin, colEnd) for every output position, with the window
-// clipped to the input. Images are shared among the OpenMP threads: fn may write anywhere in image b.
-template <typename Fn>
+// Per-thread scratch of the kernels that need none.
+struct NoScratch {
+  explicit NoScratch(int64_t) {}
+};
+
+// Calls fn(scratch, b, oh, ow, rowBegin, rowEnd, colBegin, colEnd) for every output position, with the
+// window clipped to the input. Images are shared among the OpenMP threads, each with its own
+// Scratch(channels): fn may write anywhere in image b.
+template <typename Scratch, typename Fn>
 void ForEachWindow(const PoolShape& s, Fn fn) {
-#pragma omp parallel for schedule(static) if (s.InSize() >= (1 << 15) && s.batch > 1)
-  for (int64_t b = 0; b < s.batch; ++b) {
-    for (int64_t oh = 0; oh < s.outH; ++oh) {
-      const int64_t r0 = oh * s.strideH - s.padTop;
-      const int64_t rBegin = std::max<int64_t>(r0, 0);
-      const int64_t rEnd = std::min(r0 + s.kH, s.inH);
-      for (int64_t ow = 0; ow < s.outW; ++ow) {
-        const int64_t c0 = ow * s.strideW - s.padLeft;
-        const int64_t cBegin = std::max<int64_t>(c0, 0);
-        const int64_t cEnd = std::min(c0 + s.kW, s.inW);
-        fn(b, oh, ow, rBegin, rEnd, cBegin, cEnd);
+#pragma omp parallel if (s.InSize() >= (1 << 15) && s.batch > 1)
+  {
+    Scratch scratch(s.channels);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < s.batch; ++b) {
+      for (int64_t oh = 0; oh < s.outH; ++oh) {
+        const int64_t r0 = oh * s.strideH - s.padTop;
+        const int64_t rBegin = std::max<int64_t>(r0, 0);
+        const int64_t rEnd = std::min(r0 + s.kH, s.inH);
+        for (int64_t ow = 0; ow < s.outW; ++ow) {
+          const int64_t c0 = ow * s.strideW - s.padLeft;
+          const int64_t cBegin = std::max<int64_t>(c0, 0);
+          const int64_t cEnd = std::min(c0 + s.kW, s.inW);
+          fn(scratch, b, oh, ow, rBegin, rEnd, cBegin, cEnd);
+        }
       }
     }
   }
@@ -76,7 +86,8 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   ExpectLength(env, x, s.InSize(), "x");
   ExpectLength(env, out, s.OutSize(), "out");
   const int64_t C = s.channels;
-  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  ForEachWindow<NoScratch>(s, [&](NoScratch&, int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0,
+                                   int64_t c1) {
     float* o = out.data + OutIndex(s, b, oh, ow);
     std::fill(o, o + C, -std::numeric_limits<float>::infinity());
     for (int64_t r = r0; r < r1; ++r) {
@@ -102,11 +113,15 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   ExpectLength(env, dx, s.InSize(), "dx");
   const int64_t C = s.channels;
   std::fill(dx.data, dx.data + dx.length, 0.0f);
-  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-    thread_local std::vector<float> best;
-    thread_local std::vector<int64_t> where;
-    best.resize(C);
-    where.resize(C);
+  struct Best {
+    std::vector<float> value;
+    std::vector<int64_t> where;
+    explicit Best(int64_t channels) : value(channels), where(channels) {}
+  };
+  ForEachWindow<Best>(s, [&](Best& scratch, int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0,
+                             int64_t c1) {
+    std::vector<float>& best = scratch.value;
+    std::vector<int64_t>& where = scratch.where;
     std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
     std::fill(where.begin(), where.end(), -1);
     for (int64_t r = r0; r < r1; ++r) {
@@ -139,9 +154,8 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   ExpectLength(env, x, s.InSize(), "x");
   ExpectLength(env, out, s.OutSize(), "out");
   const int64_t C = s.channels;
-  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-    thread_local std::vector<float> sum;
-    sum.resize(C);
+  ForEachWindow<std::vector<float>>(s, [&](std::vector<float>& sum, int64_t b, int64_t oh, int64_t ow, int64_t r0,
+                                           int64_t r1, int64_t c0, int64_t c1) {
     std::fill(sum.begin(), sum.end(), 0.0f);
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t c = c0; c < c1; ++c) {
@@ -168,7 +182,8 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
   const int64_t C = s.channels;
   const float scale = 1.0f / static_cast<float>(s.kH * s.kW);
   std::fill(dx.data, dx.data + dx.length, 0.0f);
-  ForEachWindow(s, [&](int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  ForEachWindow<NoScratch>(s, [&](NoScratch&, int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0,
+                                   int64_t c1) {
     const float* g = dy.data + OutIndex(s, b, oh, ow);
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t c = c0; c < c1; ++c) {

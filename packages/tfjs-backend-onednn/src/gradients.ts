@@ -9,13 +9,17 @@ import {
   getGradient,
   Mean,
   type NamedAttrMap,
+  Relu,
   registerGradient,
   reshape,
+  Square,
   Sum,
+  Tanh,
   type Tensor,
   util,
 } from '@tensorflow/tfjs-core';
 import { FusedBatchNormGrad } from './kernels/FusedBatchNormGrad.js';
+import { UnaryGrad } from './kernels/UnaryGrad.js';
 import { BACKEND_NAME } from './kernels/util.js';
 
 /**
@@ -73,6 +77,15 @@ function spreadGrad(scaleByCount: boolean): NativeGradFunc {
   };
 }
 
+/** Relu, Tanh and Square: one native pass over dy and the saved tensor. */
+function unaryGrad(op: 'relu' | 'tanh' | 'square'): NativeGradFunc {
+  return (dy, [saved]) => {
+    if (saved.dtype !== 'float32' || dy.dtype !== 'float32' || saved.size === 0 || saved.size !== dy.size) return null;
+    const dx = engine().runKernel(UnaryGrad, { dy, x: saved }, { op }) as Tensor;
+    return { x: () => dx };
+  };
+}
+
 /**
  * Puts the onednn gradients in place, wrapping whatever is registered now. Called when this module
  * loads and again when the backend is created, so that gradients registered later by tfjs-layers
@@ -82,4 +95,7 @@ export function registerNativeGradients(): void {
   override(FusedBatchNorm, fusedBatchNormGrad);
   override(Mean, spreadGrad(true));
   override(Sum, spreadGrad(false));
+  override(Relu, unaryGrad('relu'));
+  override(Tanh, unaryGrad('tanh'));
+  override(Square, unaryGrad('square'));
 }

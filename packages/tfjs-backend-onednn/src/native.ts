@@ -74,6 +74,7 @@ export interface NativeAddon {
     out: Float32Array;
     alpha?: number;
   }): void;
+  unaryGrad(p: { op: 'relu' | 'tanh' | 'square'; dy: Float32Array; x: Float32Array; out: Float32Array }): void;
   batchNorm(p: {
     x: Float32Array;
     mean: Float32Array;

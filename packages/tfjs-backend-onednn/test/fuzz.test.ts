@@ -91,6 +91,7 @@ const valid: [keyof NativeAddon, Params, string[]][] = [
   ['slice', { x: f32(24), shape: [2, 3, 4], begin: [1, 0, 1], size: [1, 2, 2], out: f32(4) }, []],
   ['pad', { x: f32(6), shape: [2, 3], paddings: [1, 0, 0, 2], value: 0.5, out: f32(15) }, []],
   ['unary', { op: 'square', x: f32(6), out: f32(6) }, []],
+  ['unaryGrad', { op: 'tanh', dy: f32(6), x: f32(6), out: f32(6) }, []],
   [
     'batchNorm',
     {
@@ -278,6 +279,7 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
     }
     assert.throws(() => call('pad', { ...pad, shape: [3, 2] }));
     assert.throws(() => call('unary', { op: 'cosh', x: f32(6), out: f32(6) }));
+    assert.throws(() => call('unaryGrad', { op: 'neg', dy: f32(6), x: f32(6), out: f32(6) }), /unknown op/);
     const norm = { x: f32(6), mean: f32(3), variance: f32(3), channels: 3, out: f32(6) };
     assert.throws(() => call('batchNorm', { ...norm, channels: 4 }), /multiple of 'channels'/);
     assert.throws(() => call('batchNorm', { ...norm, channels: 2, mean: f32(2), variance: f32(2), scale: f32(3) }));

@@ -25,6 +25,9 @@ const native = [
   'Max',
   'Softmax',
   'Tanh',
+  'Square',
+  'Neg',
+  'FusedBatchNorm',
   'Tile',
   'Slice',
   'PadV2',
@@ -282,13 +285,14 @@ describe('broadcast binary ops match cpu', () => {
   });
 });
 
-describe('Relu, Step, Softmax match cpu', () => {
+describe('Relu, Step, Square, Neg, Softmax match cpu', () => {
   it('on random values, zeros and NaN', () => {
     const special = () => tf.tensor1d([0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
     for (const x of [() => randomTensor([3, 5, 7], 1), special]) {
       assertSameOnBackends(() => tf.relu(x()), 'relu');
       assertSameOnBackends(() => tf.step(x()), 'step');
       assertSameOnBackends(() => tf.step(x(), 0.25), 'step alpha');
+      assertSameOnBackends(() => [tf.square(x()), tf.neg(x())], 'square, neg');
     }
     assertSameOnBackends(() => tf.softmax(randomTensor([4, 9], 2, 10)), 'softmax');
     assertSameOnBackends(() => tf.softmax(randomTensor([2, 3, 5], 3, 10)), 'softmax rank 3');
@@ -360,6 +364,18 @@ describe('Tanh matches cpu', () => {
     assertSameOnBackends(() => tf.tanh(tf.tensor1d(near)), 'tanh near 0.5', 2e-7);
     tf.setBackend('onednn');
     assert.ok(Object.is(tf.tanh(tf.tensor1d([-0])).dataSync()[0], -0), 'tanh(-0) is -0');
+  });
+
+  it('is within 3e-7 of the exact value, relative, over its whole range', () => {
+    tf.setBackend('onednn');
+    const xs = Float32Array.from({ length: 200_001 }, (_, i) => -10 + i * 1e-4);
+    const ys = tf.tidy(() => tf.tanh(tf.tensor1d(xs)).dataSync());
+    let worst = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const exact = Math.tanh(xs[i]);
+      if (exact !== 0) worst = Math.max(worst, Math.abs(ys[i] - exact) / Math.abs(exact));
+    }
+    assert.ok(worst < 3e-7, `worst relative error ${worst}`);
   });
 });
 

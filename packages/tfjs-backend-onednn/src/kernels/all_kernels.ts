@@ -26,3 +26,4 @@ import './Sub.js';
 import './Sum.js';
 import './Tanh.js';
 import './Tile.js';
+import './UnaryGrad.js';

@@ -60,7 +60,7 @@ function batchNormTrainingGrads(shape: number[], seed: number) {
     const axes = shape.slice(0, -1).map((_, i) => i);
     const loss = (xs: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
       const { mean, variance } = tf.moments(xs, axes);
-      return tf.sum(tf.mul(tf.batchNorm(xs, mean, variance, o, s, 1e-3), weights));
+      return tf.sum(tf.mul(tf.relu(tf.batchNorm(xs, mean, variance, o, s, 1e-3)), weights));
     };
     return tf.grads(loss)([x, scale, offset]);
   };
@@ -88,6 +88,17 @@ describe('onednn gradients match cpu', { skip: !nativeAvailable() }, () => {
     }, 'd/d(x, mean, variance, scale, offset)');
   });
 
+  it('Relu, Tanh and Square, including zeros and NaN', () => {
+    const special = () => tf.tensor1d([0, -0, 2, -2, Number.NaN, 1e-3, -1e-3]);
+    for (const x of [() => randomTensor([4, 6, 5], 3, 3), special]) {
+      assertSameOnBackends(
+        () =>
+          tf.grads((v: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.add(tf.relu(v), tf.tanh(v)), tf.square(v)), v)))([x()]),
+        'd/dx',
+      );
+    }
+  });
+
   it('Mean and Sum over any axes, kept or not', () => {
     for (const [axis, keepDims] of [
       [undefined, false],
@@ -111,8 +122,9 @@ describe('onednn gradients match cpu', { skip: !nativeAvailable() }, () => {
       const profile = await tf.profile(() => tf.tidy(batchNormTrainingGrads([2, 3, 3, 4], 1)));
       return new Set(profile.kernels.map((k) => k.name));
     };
-    assert.ok((await kernelsOn('onednn')).has('OneDnnFusedBatchNormGrad'));
-    assert.ok(!(await kernelsOn('cpu')).has('OneDnnFusedBatchNormGrad'));
+    const onednn = await kernelsOn('onednn');
+    assert.ok(onednn.has('OneDnnFusedBatchNormGrad') && onednn.has('OneDnnUnaryGrad'));
+    assert.ok(![...(await kernelsOn('cpu'))].some((name) => name.startsWith('OneDnn')));
     tf.setBackend('onednn');
   });
 });
