@@ -31,11 +31,11 @@ export function summaryTable(results: Results): string {
       .join('  ')
       .trimEnd();
   const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  if (results.paired) {
-    const { valMetric } = results.paired;
+  const paired = results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : {});
+  if (Object.keys(paired).length) lines.push('');
+  for (const [method, { valMetric }] of Object.entries(paired)) {
     lines.push(
-      '',
-      `paired persistent − reinit, val ${metric} (${valMetric.n} seeds): mean ${meanStd(valMetric)}, median ${formatNumber(valMetric.median)}` +
+      `paired ${method} − reinit, val ${metric} (${valMetric.n} seeds): mean ${meanStd(valMetric)}, median ${formatNumber(valMetric.median)}` +
         ` (${results.metric.higherIsBetter ? 'higher' : 'lower'} is better)`,
     );
   }

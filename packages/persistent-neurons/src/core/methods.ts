@@ -4,7 +4,31 @@ import type { TrainOptions } from './trainer.js';
 
 /** The four methods of DESIGN §1, compared with equal compute (K·E epochs, except `standard`). */
 export const METHODS = ['standard', 'standard-long', 'reinit', 'persistent'] as const;
-export type Method = (typeof METHODS)[number];
+export type BaseMethod = (typeof METHODS)[number];
+
+/**
+ * A method label: one of METHODS, or `persistent-<scope>`, partial persistence: persistent
+ * training whose penalty sees only the layers of a named scope (e.g. `persistent-conv`). An
+ * experiment names its scopes; plain `persistent` penalizes `penalty.layers`, or every weight.
+ */
+export type Method = BaseMethod | `persistent-${string}`;
+
+/** A scope name: lower-case words joined by hyphens (`conv`, `classifier`, `last-block`). */
+const SCOPED = /^persistent-([a-z][a-z0-9]*(?:-[a-z0-9]+)*)$/;
+
+/** The method a label names and its persistence scope; undefined when the label is no method. */
+export function parseMethod(label: string): { method: BaseMethod; scope?: string } | undefined {
+  if ((METHODS as readonly string[]).includes(label)) return { method: label as BaseMethod };
+  const scope = SCOPED.exec(label)?.[1];
+  return scope === undefined ? undefined : { method: 'persistent', scope };
+}
+
+export function isMethod(label: string): label is Method {
+  return parseMethod(label) !== undefined;
+}
+
+/** What a config's `methods` may hold, for error messages. */
+export const METHOD_SYNTAX = `${METHODS.join(', ')} or persistent-<scope>`;
 
 export interface MethodSettings {
   /** K */
@@ -13,19 +37,39 @@ export interface MethodSettings {
   epochs: number;
   optimizer: OptimizerSpec;
   penalty: PenaltySpec;
+  /** The layers of each persistence scope, by scope name (for `persistent-<scope>`). */
+  scopes?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The trainer options that make `method` out of K, E, the optimizer and the penalty. */
+/**
+ * The trainer options that make `method` out of K, E, the optimizer and the penalty.
+ *
+ * ```ts
+ * methodOptions('persistent-conv', { iterations: 3, epochs: 2, optimizer, penalty: defaultPenaltySpec,
+ *   scopes: { conv: ['conv1', 'conv2'] } }).penalty?.layers; // ['conv1', 'conv2']
+ * ```
+ */
 export function methodOptions(method: Method, settings: MethodSettings): TrainOptions {
   const { iterations, epochs, optimizer, penalty } = settings;
-  switch (method) {
+  const parsed = parseMethod(method);
+  if (!parsed) throw new Error(`unknown method "${method}"; choose ${METHOD_SYNTAX}`);
+  switch (parsed.method) {
     case 'standard':
       return { iterations: 1, epochs, optimizer, restart: 'theta0' };
     case 'standard-long':
       return { iterations: 1, epochs: iterations * epochs, optimizer, restart: 'theta0' };
     case 'reinit':
       return { iterations, epochs, optimizer, restart: 'reinit' };
-    case 'persistent':
-      return { iterations, epochs, optimizer, restart: 'theta0', penalty };
+    case 'persistent': {
+      if (parsed.scope === undefined) return { iterations, epochs, optimizer, restart: 'theta0', penalty };
+      const layers = settings.scopes?.[parsed.scope];
+      if (!layers) {
+        const known = Object.keys(settings.scopes ?? {});
+        throw new Error(
+          `no persistence scope "${parsed.scope}" (method ${method}); ${known.length ? `known: ${known.join(', ')}` : 'none is defined'}`,
+        );
+      }
+      return { iterations, epochs, optimizer, restart: 'theta0', penalty: { ...penalty, layers } };
+    }
   }
 }

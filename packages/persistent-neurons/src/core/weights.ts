@@ -41,14 +41,17 @@ export function disposeSnapshot(snapshot: Snapshot): void {
 
 /**
  * The weights of a tfjs-layers model (trainable and not, e.g. BatchNorm moving statistics),
- * in the form the trainer and the penalty take.
+ * in the form the trainer and the penalty take. Names are `<layer>/<weight>` as the model
+ * defines them: tfjs-layers suffixes the variable of every later model with the same layer names
+ * (`conv1/kernel_3`), a count that depends on what the process built before, so a checkpoint
+ * written by one process could not be read by another.
  */
 export function layersModelWeights(model: {
-  weights: { name: string; trainable: boolean; read(): tf.Tensor }[];
+  weights: { name: string; originalName?: string; trainable: boolean; read(): tf.Tensor }[];
 }): ModelWeight[] {
   return model.weights.map((weight) => {
     const variable = weight.read();
     if (!(variable instanceof tf.Variable)) throw new Error(`weight "${weight.name}" is not a variable`);
-    return { name: weight.name, variable, trainable: weight.trainable };
+    return { name: weight.originalName ?? weight.name, variable, trainable: weight.trainable };
   });
 }

@@ -96,6 +96,7 @@ export const lenet5Init: Experiment<Lenet5InitConfig> = {
     },
   },
   layers: () => [...LAYERS, 'fc3'],
+  scopes: () => ({ conv: ['conv1', 'conv2'], classifier: ['fc1', 'fc2', 'fc3'] }),
   prepare(config) {
     const { train, test } = readMnistDirectory(config.data.dir);
     return splitImages(train, test, config.data);

@@ -55,7 +55,7 @@ export async function runMethods<T extends TrainingTask>(
   const details: Record<string, unknown[]> = {};
   for (const method of config.methods) {
     details[method] = [];
-    const trainOptions = methodOptions(method, config);
+    const trainOptions = methodOptions(method, { ...config, scopes: context.scopes });
     let done = 0;
     for (const group of groups) {
       const name = groups.length > 1 ? `${method}/seed-${group[0]}` : method;

@@ -1,13 +1,13 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Method } from '../core/index.js';
+import { type Method, parseMethod } from '../core/index.js';
 import { DataError } from '../data/errors.js';
 import { nanToNull, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { renderReport } from '../report/report.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
 import { experiments } from './registry.js';
-import { pairedDifference, summarize } from './summary.js';
+import { pairedDifference, pairedVsReinit, summarize } from './summary.js';
 import { type CommonConfig, type Experiment, PRESETS, type Preset, seedList } from './types.js';
 
 /** A problem the user can fix (bad config, unknown name, unwritable directory): one line, exit 2. */
@@ -60,6 +60,17 @@ export function validate(experiment: Experiment, config: unknown): CommonConfig 
     throw new UsageError(
       `invalid ${experiment.name} config: penalty.layers: no layer ${unknown.join(', ')}; the model has ${layers.join(', ')}`,
     );
+  const scopes = Object.keys(experiment.scopes?.(parsed.data) ?? {});
+  for (const method of parsed.data.methods) {
+    const scope = parseMethod(method)?.scope;
+    if (scope !== undefined && !scopes.includes(scope))
+      throw new UsageError(
+        `invalid ${experiment.name} config: methods: no persistence scope "${scope}" (${method}); ` +
+          (scopes.length
+            ? `${experiment.name} has ${scopes.map((s) => `persistent-${s}`).join(', ')}`
+            : `${experiment.name} defines none; choose layers with penalty.layers instead`),
+      );
+  }
   return parsed.data;
 }
 
@@ -124,7 +135,8 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
   if (!options.resume) writeJsonAtomic(join(outDir, 'config.json'), { experiment: experiment.name, preset, config });
   options.onStart?.();
   const startedAt = new Date();
-  const output = await experiment.run(config, { outDir, onProgress: options.onProgress, prepared });
+  const scopes = experiment.scopes?.(config);
+  const output = await experiment.run(config, { outDir, onProgress: options.onProgress, prepared, scopes });
   const finishedAt = new Date();
   const results: Results = JSON.parse(
     JSON.stringify(
@@ -138,6 +150,7 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
         runs: output.runs,
         summary: summarize(output.runs),
         paired: pairedDifference(output.runs),
+        pairedVsReinit: pairedVsReinit(output.runs),
         details: output.details,
         environment: environment(),
         startedAt: startedAt.toISOString(),

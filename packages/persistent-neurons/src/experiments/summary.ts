@@ -1,4 +1,4 @@
-import { METHODS } from '../core/index.js';
+import { parseMethod } from '../core/index.js';
 import type { Results, RunRecord, Stats } from '../report/results-schema.js';
 
 /** Mean, sample standard deviation and median of the finite values. */
@@ -12,11 +12,11 @@ export function describe(values: readonly (number | null)[]): Stats {
   return { mean, std, median, n };
 }
 
+/** Per method, in the order the runs list them (the config's). */
 export function summarize(runs: readonly RunRecord[]): Results['summary'] {
   const summary: Results['summary'] = {};
-  for (const method of METHODS) {
+  for (const method of new Set(runs.map((run) => run.method))) {
     const mine = runs.filter((run) => run.method === method);
-    if (!mine.length) continue;
     const withSuccess = mine.filter((run) => run.success !== undefined);
     summary[method] = {
       runs: mine.length,
@@ -31,10 +31,10 @@ export function summarize(runs: readonly RunRecord[]): Results['summary'] {
   return summary;
 }
 
-/** persistent − reinit on the seeds both ran. */
-export function pairedDifference(runs: readonly RunRecord[]): Results['paired'] {
+/** `method` − reinit (persistent − reinit by default) on the seeds both ran; null when either is missing. */
+export function pairedDifference(runs: readonly RunRecord[], method = 'persistent'): Results['paired'] {
   const bySeed = (method: string) => new Map(runs.filter((run) => run.method === method).map((run) => [run.seed, run]));
-  const persistent = bySeed('persistent');
+  const persistent = bySeed(method);
   const reinit = bySeed('reinit');
   const seeds = [...persistent.keys()].filter((seed) => reinit.has(seed));
   if (!seeds.length) return null;
@@ -47,4 +47,17 @@ export function pairedDifference(runs: readonly RunRecord[]): Results['paired'] 
       }),
     );
   return { valMetric: difference((run) => run.final.valMetric), testMetric: difference((run) => run.final.testMetric) };
+}
+
+/** The paired difference to reinit of every persistent method of the runs, full and scoped. */
+export function pairedVsReinit(runs: readonly RunRecord[]): NonNullable<Results['pairedVsReinit']> {
+  const persistent = [...new Set(runs.map((run) => run.method))].filter(
+    (method) => parseMethod(method)?.method === 'persistent',
+  );
+  return Object.fromEntries(
+    persistent.flatMap((method) => {
+      const paired = pairedDifference(runs, method);
+      return paired ? [[method, paired]] : [];
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { METHODS, type Method, type OptimizerSpec, type PenaltySpec } from '../core/index.js';
+import { isMethod, METHOD_SYNTAX, type Method, type OptimizerSpec, type PenaltySpec } from '../core/index.js';
 import type { Results, RunRecord } from '../report/results-schema.js';
 
 export const PRESETS = ['smoke', 'quick', 'paper'] as const;
@@ -33,11 +33,19 @@ export const penaltySchema: z.ZodType<PenaltySpec> = z.strictObject({
   layers: z.array(z.string()).optional(),
 });
 
+/** A method label; whether its scope exists is checked against the experiment (run.ts `validate`). */
+const methodSchema = z.string().refine(isMethod, {
+  error: (issue) => `unknown method ${JSON.stringify(issue.input)}; choose ${METHOD_SYNTAX}`,
+}) as z.ZodType<Method>;
+
 /** What every experiment's config holds. */
 export const commonConfigShape = {
   /** Seeds 1..seeds: each fixes an init and a data order. */
   seeds: z.number().int().min(1).max(1000),
-  methods: z.array(z.enum(METHODS)).min(1),
+  methods: z
+    .array(methodSchema)
+    .min(1)
+    .refine((methods) => new Set(methods).size === methods.length, 'a method is listed twice'),
   /** K */
   iterations: z.number().int().min(1).max(100),
   /** E */
@@ -69,6 +77,8 @@ export interface ExperimentContext {
   onProgress?: (method: Method, done: number, total: number) => void;
   /** What `Experiment.prepare` returned. */
   prepared?: unknown;
+  /** `Experiment.scopes` of the config: the layers each `persistent-<scope>` method penalizes. */
+  scopes?: Record<string, string[]>;
 }
 
 export interface Experiment<C extends CommonConfig = CommonConfig> {
@@ -78,6 +88,11 @@ export interface Experiment<C extends CommonConfig = CommonConfig> {
   presets: Record<Preset, C>;
   /** The model's layer names, which `penalty.layers` may choose from. */
   layers(config: C): string[];
+  /**
+   * Named groups of `layers(config)` for partial persistence: method `persistent-<name>`
+   * penalizes only that group's layers. Absent: the experiment offers no scoped methods.
+   */
+  scopes?(config: C): Record<string, string[]>;
   /**
    * Reads and checks what the run needs (data files) before its directory is made, so that a
    * missing or damaged file writes nothing. Its result reaches `run` as `context.prepared`.

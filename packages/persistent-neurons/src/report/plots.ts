@@ -14,13 +14,17 @@ const METHOD_COLOR: Record<string, string> = {
   persistent: '#c2185b',
 };
 
-/** Sorts method names into METHOD_ORDER (unknown ones last, alphabetically). */
+/**
+ * Sorts method names into METHOD_ORDER, `persistent-<scope>` after `persistent` (alphabetically),
+ * unknown ones last (alphabetically).
+ */
 export function sortMethods(methods: Iterable<string>): string[] {
   const rank = (m: string) => {
-    const i = METHOD_ORDER.indexOf(m);
+    const i = METHOD_ORDER.indexOf(m.startsWith('persistent-') ? 'persistent' : m);
     return i < 0 ? METHOD_ORDER.length : i;
   };
-  return [...new Set(methods)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const scoped = (m: string) => Number(m.startsWith('persistent-'));
+  return [...new Set(methods)].sort((a, b) => rank(a) - rank(b) || scoped(a) - scoped(b) || a.localeCompare(b));
 }
 
 function methodColors(methods: readonly string[]): string[] {

@@ -103,14 +103,15 @@ function summaryTable(results: Results): string {
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** How many seeds persistent beats reinit on, comparing final metrics of the same seed. */
+/** How many seeds `method` beats reinit on, comparing final metrics of the same seed. */
 function pairedWins(
   results: Results,
+  method: string,
   pick: (run: RunRecord) => number | null,
 ): { wins: number; ties: number; n: number } {
   const bySeed = (method: string) =>
     new Map(results.runs.filter((r) => r.method === method).map((r) => [r.seed, pick(r)] as const));
-  const persistent = bySeed('persistent');
+  const persistent = bySeed(method);
   const reinit = bySeed('reinit');
   let wins = 0;
   let ties = 0;
@@ -125,40 +126,57 @@ function pairedWins(
   return { wins, ties, n };
 }
 
-function pairedReading(results: Results, split: 'validation' | 'test', s: Stats): string {
+function pairedReading(results: Results, method: string, split: 'validation' | 'test', s: Stats): string {
   const { name, higherIsBetter } = results.metric;
-  if (s.mean === null || s.n === 0) return `No seed has a finite ${split} ${name} for both persistent and reinit.`;
+  if (s.mean === null || s.n === 0) return `No seed has a finite ${split} ${name} for both ${method} and reinit.`;
   const direction = `${higherIsBetter ? 'Higher' : 'Lower'} is better for ${name}`;
-  if (s.mean === 0) return `${direction}: persistent and reinit are equal on average over ${s.n} seeds.`;
+  if (s.mean === 0) return `${direction}: ${method} and reinit are equal on average over ${s.n} seeds.`;
   const better = higherIsBetter ? s.mean > 0 : s.mean < 0;
-  const { wins, ties, n } = pairedWins(results, (r) =>
+  const { wins, ties, n } = pairedWins(results, method, (r) =>
     split === 'validation' ? r.final.valMetric : r.final.testMetric,
   );
-  const tally = n > 0 ? ` Persistent is better on ${wins} of ${n} seeds${ties > 0 ? ` (${ties} ties)` : ''}.` : '';
+  const subject = method[0].toUpperCase() + method.slice(1);
+  const tally = n > 0 ? ` ${subject} is better on ${wins} of ${n} seeds${ties > 0 ? ` (${ties} ties)` : ''}.` : '';
   return (
-    `${direction}: persistent is ${s.mean < 0 ? 'lower' : 'higher'} than reinit on average by ` +
+    `${direction}: ${method} is ${s.mean < 0 ? 'lower' : 'higher'} than reinit on average by ` +
     `${formatNumber(Math.abs(s.mean))} (${better ? 'better' : 'worse'}), over ${s.n} seeds.${tally}`
   );
 }
 
+/** Every persistent method's difference to reinit; results from before scopes hold only `paired`. */
+function pairedComparisons(results: Results): [string, NonNullable<Results['paired']>][] {
+  const byMethod = results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : {});
+  return sortMethods(Object.keys(byMethod)).map((method) => [method, byMethod[method]]);
+}
+
 function pairedSection(results: Results): string {
-  const intro = '<p class="note">Persistent − reinit on the same seeds, of the final metric.</p>';
-  if (!results.paired) {
+  const intro =
+    '<p class="note">Each persistent method (all layers, or a scope of them) − reinit on the same seeds, of the final metric.</p>';
+  const comparisons = pairedComparisons(results);
+  if (!comparisons.length) {
     return `${intro}<p>Not available: this run does not have both persistent and reinit on common seeds.</p>`;
   }
   const { name } = results.metric;
-  const lines: [string, 'validation' | 'test', Stats][] = [
-    [`val ${name}`, 'validation', results.paired.valMetric],
-    [`test ${name}`, 'test', results.paired.testMetric],
-  ];
-  const shown = lines.filter(([, split, s]) => split === 'validation' || s.n > 0);
-  const rows = shown.map(
-    ([label, , s]) =>
-      `<tr><th scope="row">${escapeHtml(label)}</th><td>${escapeHtml(formatStats(s))}</td><td>${formatNumber(s.median)}</td><td>${s.n}</td></tr>`,
+  const lines = comparisons.flatMap(([method, paired]) =>
+    (
+      [
+        [`val ${name}`, 'validation', paired.valMetric],
+        [`test ${name}`, 'test', paired.testMetric],
+      ] as const
+    )
+      .filter(([, split, s]) => split === 'validation' || s.n > 0)
+      .map(([label, split, s]) => ({ method, label, split, s })),
   );
-  const readings = shown.map(([, split, s]) => `<li>${escapeHtml(pairedReading(results, split, s))}</li>`);
+  const rows = lines.map(
+    ({ method, label, s }) =>
+      `<tr><th scope="row">${escapeHtml(method)} − reinit</th><td>${escapeHtml(label)}</td><td>${escapeHtml(formatStats(s))}</td>` +
+      `<td>${formatNumber(s.median)}</td><td>${s.n}</td></tr>`,
+  );
+  const readings = lines.map(
+    ({ method, split, s }) => `<li>${escapeHtml(pairedReading(results, method, split, s))}</li>`,
+  );
   return (
-    `${intro}<table><thead><tr><th>difference</th><th>mean ± std</th><th>median</th><th>n</th></tr></thead>` +
+    `${intro}<table><thead><tr><th>difference</th><th>metric</th><th>mean ± std</th><th>median</th><th>n</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table><ul class="reading">${readings.join('')}</ul>`
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isMethod, METHOD_SYNTAX } from '../core/methods.js';
 
 /** `results.json`: everything a run measured (README documents it field by field). */
 const stats = z.object({
@@ -8,6 +9,8 @@ const stats = z.object({
   n: z.number().int(),
 });
 export type Stats = z.infer<typeof stats>;
+
+const paired = z.object({ valMetric: stats, testMetric: stats });
 
 const iterationRecord = z.object({
   iteration: z.number().int().nonnegative(),
@@ -22,7 +25,8 @@ const iterationRecord = z.object({
 
 const run = z.object({
   seed: z.number().int(),
-  method: z.enum(['standard', 'standard-long', 'reinit', 'persistent']),
+  /** standard, standard-long, reinit, persistent, or persistent-<scope> (partial persistence). */
+  method: z.string().refine(isMethod, `not a method; one of ${METHOD_SYNTAX}`),
   iterations: z.array(iterationRecord).min(1),
   selectedIteration: z.number().int().nonnegative(),
   final: z.object({
@@ -55,7 +59,12 @@ export const resultsSchema = z.object({
     }),
   ),
   /** persistent − reinit on the same seeds, of the final validation and test metric. */
-  paired: z.object({ valMetric: stats, testMetric: stats }).nullable(),
+  paired: paired.nullable(),
+  /**
+   * Every persistent method (persistent and persistent-<scope>) − reinit on the same seeds, by
+   * method; `paired` is its `persistent` entry. Absent in results written before scopes existed.
+   */
+  pairedVsReinit: z.record(z.string(), paired).optional(),
   /** Experiment-specific data for plots (toy2d trajectories, kink fits). */
   details: z.record(z.string(), z.unknown()),
   environment: z.object({
