@@ -39,7 +39,7 @@ function progressReporter(): { onProgress: (method: Method, done: number, total:
         current = method;
         if (tty) {
           bar = new SingleBar({
-            format: `${method.padEnd(13)} {bar} {percentage}% | {eta_formatted} left`,
+            format: `${method.padEnd(21)} {bar} {percentage}% | {eta_formatted} left`,
             stream: process.stderr,
           });
           bar.start(total, done);
@@ -126,7 +126,10 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
     .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
     .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
-    .option('--data-dir <dir>', 'the data directory (MNIST format for lenet5-init; default: Debian Fashion-MNIST)')
+    .option(
+      '--data-dir <dir>',
+      'the data directory: MNIST format for lenet5-init, CIFAR-10 binary or MNIST format for alexnet and resnet (default: Debian Fashion-MNIST)',
+    )
     .action(
       async (
         name: string,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -14,7 +14,9 @@ import {
   type Snapshot,
   takeSnapshot,
 } from '../../src/core/index.js';
+import { DataError } from '../../src/data/errors.js';
 import { FASHION_MNIST_DIR } from '../../src/data/idx.js';
+import type { ImageSplits } from '../../src/data/images.js';
 import {
   alexnetExperiment,
   type CnnConfig,
@@ -93,6 +95,36 @@ describe('scopes: conv and classifier layers of AlexNet and ResNet', () => {
     const first = names();
     assert.deepEqual(names(), first);
     assert.ok(first.includes('stage1_block1_bn1/moving_mean'));
+  });
+});
+
+describe('data: CIFAR-10 binary when --data-dir holds it, else MNIST-format padded to 32×32×3', () => {
+  test('a CIFAR-10 directory is read as it is; a directory with neither format is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pn-cifar-'));
+    // 1 label byte + 3072 pixel bytes per record: 20 images per training batch, 40 test images.
+    const batch = (count: number) =>
+      Buffer.concat(Array.from({ length: count }, (_, i) => Buffer.from([i % 10, ...new Uint8Array(3072).fill(i)])));
+    for (let i = 1; i <= 5; i++) writeFileSync(join(dir, `data_batch_${i}.bin`), batch(20));
+    writeFileSync(join(dir, 'test_batch.bin'), batch(40));
+    for (const experiment of [alexnetExperiment, resnetExperiment]) {
+      const c = config(experiment, [`data.dir=${JSON.stringify(dir)}`]);
+      const { source, splits } = experiment.prepare?.(c) as { source: string; splits: ImageSplits };
+      assert.equal(source, 'cifar10');
+      assert.deepEqual(splits.train.x.shape, [64, 32, 32, 3]);
+      assert.deepEqual(splits.test.y.shape, [32, 10]);
+      assert.equal(splits.mean.length, 3, 'statistics per colour channel');
+      for (const split of [splits.train, splits.validation, splits.test]) tf.dispose([split.x, split.y]);
+    }
+    const empty = mkdtempSync(join(tmpdir(), 'pn-empty-'));
+    assert.throws(
+      () => alexnetExperiment.prepare?.(config(alexnetExperiment, [`data.dir=${JSON.stringify(empty)}`])),
+      (error: Error) =>
+        error instanceof DataError &&
+        error.message.startsWith(
+          `${empty} holds neither CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) nor MNIST-format files`,
+        ),
+    );
+    rmSync(dir, { recursive: true });
   });
 });
 
