@@ -14,25 +14,32 @@ installed() {
   done
 }
 
-debian_packages=(libdnnl-dev libopenblas-dev dataset-fashion-mnist)
-if command -v dpkg-query >/dev/null 2>&1; then
-  missing=()
-  for package in "${debian_packages[@]}"; do
+# Installs those of the named Debian packages that are missing, where root or sudo allows; otherwise
+# prints the apt-get line and why going on without them is fine.
+apt_install() {
+  local consequence=$1 package
+  shift
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  local missing=()
+  for package in "$@"; do
     installed "$package" || missing+=("$package")
   done
-  if ((${#missing[@]})); then
-    if [ "$(id -u)" = 0 ]; then apt_get=(apt-get)
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get=(sudo apt-get)
-    else apt_get=()
-    fi
-    if ((${#apt_get[@]})) && { "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
-      say "installed ${missing[*]}"
-    else
-      say "could not install ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
-      say "continuing: the native backend and Fashion-MNIST experiments need them"
-    fi
+  ((${#missing[@]})) || return 0
+  local apt_get=()
+  if [ "$(id -u)" = 0 ]; then apt_get=(apt-get)
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then apt_get=(sudo apt-get)
   fi
-fi
+  if ((${#apt_get[@]})) && { "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
+    say "installed ${missing[*]}"
+  else
+    say "could not install ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
+    say "continuing: $consequence"
+  fi
+}
+
+apt_install "the native backend and Fashion-MNIST experiments need them" libdnnl-dev libopenblas-dev dataset-fashion-mnist
+# On its own, so that where chromium cannot be installed the packages above still are.
+apt_install "the explorer's browser tests are skipped without /usr/bin/chromium" chromium
 
 # npm ci only when package-lock.json changed since the last install.
 stamp=node_modules/.setup-lock-hash
@@ -43,7 +50,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" >"$stamp"
 fi
 
-npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons >&2
+npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons packages/explorer >&2
+
+# The explorer page (vite), rebuilt when it or the library it bundles is newer than the last build.
+explorer=packages/explorer
+explorer_page=$explorer/dist/web/index.html
+if [ ! -f "$explorer_page" ] || [ -n "$(find "$explorer/src" "$explorer/index.html" "$explorer/vite.config.ts" packages/persistent-neurons/dist/src -newer "$explorer_page" -print -quit)" ]; then
+  npm run --silent -w persistent-neurons-explorer build >&2
+fi
 
 # The native addon of tfjs-backend-onednn (npm ci builds it too, through binding.gyp), rebuilt when
 # it is missing or older than its sources. Without it the backend registers nothing and tfjs stays on cpu.

@@ -1,8 +1,32 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { MethodSettings } from '../core/methods.js';
+import { defaultPenaltySpec } from '../core/penalty.js';
 import { mixSeed, permutation } from '../core/random.js';
 import type { Split, TrainingTask } from '../core/trainer.js';
-import type { KinkData } from '../data/kink.js';
+import type { KinkData, KinkDataSpec } from '../data/kink.js';
 import { ReplicatedMlp } from '../models/replicated-mlp.js';
+
+/** The network, data and training of kink's `quick` preset; the experiment's presets and the explorer start here. */
+export const kinkDefaults = {
+  hidden: [16, 16],
+  batchSize: 32,
+  data: {
+    mean: 5,
+    std: 1,
+    kinks: [5],
+    slopes: [2],
+    baseSlope: -1,
+    noise: 0,
+    train: 128,
+    validation: 256,
+    test: 256,
+    seed: 1,
+  },
+  iterations: 4,
+  epochs: 250,
+  optimizer: { name: 'sgd', learningRate: 0.05 },
+  penalty: defaultPenaltySpec,
+} satisfies { hidden: number[]; batchSize: number; data: KinkDataSpec } & MethodSettings;
 
 /** The kink regression for R seeds at once: one replicated 1→h→…→1 ReLU net, mini-batch MSE. */
 export class KinkTask implements TrainingTask {

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defaultPenaltySpec } from '../core/index.js';
 import { restoreSnapshot } from '../core/weights.js';
 import { makeKinkData } from '../data/kink.js';
 import { saveLayersModel } from '../io/save-model.js';
-import { KinkTask } from './kink-task.js';
+import { KinkTask, kinkDefaults } from './kink-task.js';
 import { runMethods } from './method-runner.js';
 import { type CommonConfig, commonConfigShape, type Experiment } from './types.js';
 
@@ -41,24 +40,7 @@ export type KinkConfig = z.infer<typeof kinkConfigSchema> & CommonConfig;
 const base: KinkConfig = {
   seeds: 10,
   methods: ['standard', 'standard-long', 'reinit', 'persistent'],
-  iterations: 4,
-  epochs: 250,
-  optimizer: { name: 'sgd', learningRate: 0.05 },
-  penalty: defaultPenaltySpec,
-  hidden: [16, 16],
-  batchSize: 32,
-  data: {
-    mean: 5,
-    std: 1,
-    kinks: [5],
-    slopes: [2],
-    baseSlope: -1,
-    noise: 0,
-    train: 128,
-    validation: 256,
-    test: 256,
-    seed: 1,
-  },
+  ...kinkDefaults,
   successRatio: 0.1,
   plotSeeds: 4,
 };

@@ -279,6 +279,18 @@ pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.8rem; overflow-
 details summary { cursor: pointer; margin: 0.5rem 0; }
 `;
 
+/** The explorer's panel for each experiment it shows. */
+const explorerPanels: Record<string, string> = { toy2d: '#landscape', kink: '#kink' };
+
+/** A link to where `npm run explore` serves the interactive explorer (packages/explorer/vite.config.ts). */
+function explorerLink(experiment: string): string {
+  const panel = explorerPanels[experiment] ?? '';
+  return (
+    `<p class="meta">Watch persistent training live in the browser: <a href="http://127.0.0.1:4173/${panel}">the explorer</a> ` +
+    '(start it with <code>npm run explore</code>).</p>'
+  );
+}
+
 /** The whole report of a run as one self-contained HTML document (inline CSS and SVG, nothing loaded from elsewhere). */
 export async function renderReport(results: Results): Promise<string> {
   const title = `Persistent Neurons — ${results.experiment} (${results.preset})`;
@@ -302,6 +314,7 @@ export async function renderReport(results: Results): Promise<string> {
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${escapeHtml(meta)}</p>
+${explorerLink(results.experiment)}
 <h2>Summary</h2>
 ${summaryTable(results)}
 ${runsTable(results)}

@@ -217,7 +217,8 @@ function assertSelfContainedDocument(html: string): void {
   absent(html, /<link/i);
   absent(html, /<iframe/i);
   absent(html, /@import/i);
-  absent(html, /<\w+[^>]*\s(src|href)\s*=/i);
+  // Nothing is loaded from elsewhere; the one link (to the explorer) is followed only on a click.
+  absent(html, /<(?!a\s)\w+[^>]*\s(src|href)\s*=/i);
   absent(html, /url\(\s*["']?(https?:)?\/\//i);
   absent(html, /NaN/);
   absent(html, /undefined/);
@@ -280,6 +281,7 @@ describe('renderReport', () => {
     // The trajectory plot: start marker, per-iteration labels, iso-lines.
     assert.ok(html.includes('persistent #2'));
     assert.ok(html.includes('Trajectories on the loss surface'));
+    assert.ok(html.includes('<a href="http://127.0.0.1:4173/#landscape">the explorer</a>'));
     assert.ok(html.includes(escapeHtml('"strength": 0.5')), 'config is pretty-printed JSON');
     assert.ok(html.includes('onednn'));
     assert.ok(html.includes(escapeHtml('Test CPU "Model" <X>')));

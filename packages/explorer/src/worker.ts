@@ -1,0 +1,158 @@
+// A module worker that runs the method on tfjs: webgl where the browser gives workers a WebGL
+// context, cpu otherwise. It runs one job at a time and streams what the page draws.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import {
+  disposeSnapshot,
+  methodOptions,
+  type TrainingTask,
+  type TrainOptions,
+  type TrainResult,
+  trainPersistent,
+} from 'persistent-neurons/core';
+import { KinkTask, kinkDefaults, makeKinkData, surfaceGrid, Toy2dTask, toy2dDefaults } from 'persistent-neurons/tasks';
+import type { BackendChoice, Job, Reply, Request } from './messages.js';
+
+const post = (reply: Reply) => postMessage(reply);
+
+async function startBackend(choice: BackendChoice): Promise<string> {
+  tf.enableProdMode();
+  // Asking for the WebGL version first keeps tfjs from logging a failed webgl start where there is none.
+  const webgl = choice !== 'cpu' && tf.env().getNumber('WEBGL_VERSION') > 0 && (choice === 'webgl' || !softwareWebGL());
+  if (webgl && (await tf.setBackend('webgl'))) return 'webgl';
+  await tf.setBackend('cpu');
+  return 'cpu';
+}
+
+/**
+ * Whether WebGL is emulated on the CPU (SwiftShader, llvmpipe: browsers without a GPU). Each tfjs
+ * op is then a software draw call, several times slower than tfjs's cpu backend on these small models.
+ */
+function softwareWebGL(): boolean {
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!gl) return true;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|software/i.test(renderer);
+}
+
+let backend: Promise<void> | null = null;
+
+/** Streams each trajectory as it trains, in batches of about one animation frame. */
+class TracedToy2dTask extends Toy2dTask {
+  private points: number[] = [];
+  private iteration = 0;
+  private lastSent = 0;
+
+  // The trainer calls this right after it restored θ0 or drew a fresh start: where a trajectory begins.
+  override startEpoch(iteration: number, epoch: number): void {
+    if (epoch > 0) return;
+    this.iteration = iteration;
+    this.record();
+  }
+
+  /** Adds the current point; `flush` sends what is pending at once. */
+  record(flush = false): void {
+    this.points.push(...this.position(0));
+    if (flush || performance.now() - this.lastSent > 16) {
+      post({ type: 'trajectory', iteration: this.iteration, points: this.points });
+      this.points = [];
+      this.lastSent = performance.now();
+    }
+  }
+}
+
+function trainLandscape({ method, start, seed, settings }: Extract<Job, { type: 'train-landscape' }>): void {
+  const task = new TracedToy2dTask({ ...toy2dDefaults, start }, [seed]);
+  train(task, {
+    ...methodOptions(method, settings),
+    onEvent(event) {
+      if (event.type === 'step') task.record();
+      if (event.type === 'iteration') {
+        task.record(true);
+        post({ type: 'end', iteration: event.iteration, point: task.position(0), loss: event.records[0].valMetric });
+      }
+    },
+  });
+}
+
+function kinkData() {
+  const { data: spec } = kinkDefaults;
+  const data = makeKinkData(spec);
+  const grid = Array.from({ length: 101 }, (_, i) => spec.mean + spec.std * (-3 + (6 * i) / 100));
+  return { data, grid };
+}
+
+function trainKink({ method, seed, settings, drawEvery }: Extract<Job, { type: 'train-kink' }>): void {
+  const { data, grid } = kinkData();
+  const gridX = Float32Array.from(grid);
+  const task = new KinkTask(data, kinkDefaults.hidden, [seed], kinkDefaults.batchSize);
+  const fit = () => Array.from(task.predict(gridX)[0]);
+  let steps = 0;
+  train(task, {
+    ...methodOptions(method, settings),
+    onEvent(event) {
+      if (event.type === 'step' && ++steps % drawEvery === 0)
+        post({ type: 'fit', iteration: event.iteration, epoch: event.epoch, y: fit() });
+      if (event.type === 'iteration')
+        post({ type: 'iteration', iteration: event.iteration, mse: event.records[0].valMetric, y: fit() });
+    },
+  });
+}
+
+/** Trains, reports the selected iteration and frees every tensor of the run. */
+function train(task: TrainingTask, options: TrainOptions): void {
+  let result: TrainResult | undefined;
+  try {
+    result = trainPersistent(task, options);
+    post({ type: 'selected', iteration: result.selected[0] });
+  } finally {
+    if (result) for (const snapshot of [result.theta0, ...result.solutions]) disposeSnapshot(snapshot);
+    task.dispose?.();
+  }
+}
+
+async function run(job: Job): Promise<void> {
+  if (!backend) throw new Error('the page sent a job before it started this worker');
+  await backend;
+  switch (job.type) {
+    case 'describe-landscape': {
+      const { extent, start, iterations, epochs, optimizer, penalty } = toy2dDefaults;
+      const { loss } = surfaceGrid(toy2dDefaults, job.size);
+      post({ type: 'landscape', extent, start, settings: { iterations, epochs, optimizer, penalty }, loss });
+      return;
+    }
+    case 'train-landscape':
+      return trainLandscape(job);
+    case 'describe-kink': {
+      const { data, grid } = kinkData();
+      const { iterations, epochs, optimizer, penalty } = kinkDefaults;
+      post({
+        type: 'kink',
+        data: { x: Array.from(data.validation.x), y: Array.from(data.validation.y) },
+        grid,
+        linearFitMse: data.linearFitMse,
+        settings: { iterations, epochs, optimizer, penalty },
+      });
+      return;
+    }
+    case 'train-kink':
+      return trainKink(job);
+  }
+}
+
+addEventListener('message', async ({ data: request }: MessageEvent<Request>) => {
+  if (request.type === 'start') {
+    backend = startBackend(request.backend).then((name) => post({ type: 'backend', name }));
+    return;
+  }
+  try {
+    await run(request);
+  } catch (error) {
+    post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+  post({ type: 'done' });
+});
