@@ -8,6 +8,8 @@ import {
   getKernelsForBackend,
   registerBackend,
   registerKernel,
+  type TensorInfo,
+  util,
 } from '@tensorflow/tfjs-core';
 import { BufferPool } from './buffer_pool.js';
 import './kernels/all_kernels.js';
@@ -21,6 +23,9 @@ export const BACKEND_PRIORITY = 3;
 /** The most bytes of freed tensor memory the backend keeps for reuse. */
 export const BUFFER_POOL_LIMIT_BYTES = 256 * 1024 * 1024;
 
+/** A tensor entry of the cpu backend's data map. */
+type Entry = { values?: BackendValues };
+
 /**
  * The cpu backend with native kernels: tensors live in the same typed arrays, so every kernel
  * without a native version runs the cpu backend's code unchanged. Native kernels write into
@@ -29,6 +34,8 @@ export const BUFFER_POOL_LIMIT_BYTES = 256 * 1024 * 1024;
  */
 export class OneDnnBackend extends MathBackendCPU {
   readonly buffers = new BufferPool(BUFFER_POOL_LIMIT_BYTES);
+  /** Entries whose values are not computed yet, with the input arrays they hold (see `deferred`). */
+  private readonly unsettled = new WeakMap<Entry, Float32Array[]>();
 
   constructor() {
     super();
@@ -56,10 +63,53 @@ export class OneDnnBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: DataId, force = false): boolean {
-    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const entry: Entry | undefined = this.data.has(dataId) ? this.data.get(dataId) : undefined;
+    const inputs = entry === undefined ? undefined : this.unsettled.get(entry);
+    // Reading the values of an unsettled entry would compute them: look first.
+    const values = entry === undefined || inputs !== undefined ? undefined : entry.values;
     const disposed = super.disposeData(dataId, force);
-    if (values !== undefined && !this.data.has(dataId)) this.buffers.release(values);
+    if (entry !== undefined && !this.data.has(dataId)) {
+      if (inputs !== undefined) this.settle(entry, new Float32Array(0), inputs);
+      else this.buffers.release(values);
+    }
     return disposed;
+  }
+
+  /**
+   * A float32 kernel output computed when its values are first read, and never if the tensor is
+   * disposed unread. tfjs computes some gradients nobody uses (a fused convolution's gradient
+   * gives the input's even for the first layer, whose input is data); deferring costly ones skips
+   * that work. `inputs` are held (never recycled by the pool) until then; the kernel must have
+   * validated everything, so that `compute` cannot fail.
+   */
+  deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo {
+    const info = this.makeTensorInfo(shape, 'float32', new Float32Array(0));
+    const entry: Entry = this.data.get(info.dataId);
+    for (const input of inputs) this.buffers.retain(input);
+    this.unsettled.set(entry, inputs);
+    Object.defineProperty(entry, 'values', {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const out = this.buffers.take(util.sizeFromShape(shape));
+        compute(out);
+        this.buffers.retain(out);
+        this.settle(entry, out, inputs);
+        return out;
+      },
+      set: (values: BackendValues) => {
+        this.buffers.retain(values);
+        this.settle(entry, values, inputs);
+      },
+    });
+    return info;
+  }
+
+  /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */
+  private settle(entry: Entry, values: BackendValues, inputs: Float32Array[]): void {
+    Object.defineProperty(entry, 'values', { value: values, writable: true, configurable: true, enumerable: true });
+    this.unsettled.delete(entry);
+    for (const input of inputs) this.buffers.release(input);
   }
 
   override dispose(): void {

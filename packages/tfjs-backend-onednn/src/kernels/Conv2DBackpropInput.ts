@@ -3,11 +3,11 @@ import { convInfoParams } from './conv_util.js';
 import {
   addon,
   cpuBackend,
+  deferredOutput,
   f32,
   fallback,
   type Inputs,
   type KernelArgs,
-  outputArray,
   registerNativeKernel,
 } from './util.js';
 
@@ -26,9 +26,10 @@ export function conv2DBackpropInput(args: KernelArgs) {
   ) {
     return fallback(Conv2DBackpropInput, args);
   }
-  const dx = outputArray(backend, params.batch * params.inH * params.inW * params.inC);
-  addon().conv2dBackpropInput({ ...params, dy: dyValues, filter: filterValues, dx });
-  return backend.makeTensorInfo([params.batch, params.inH, params.inW, params.inC], 'float32', dx);
+  // Deferred: tfjs's fused convolution computes this gradient even for a network's first layer.
+  return deferredOutput(backend, [params.batch, params.inH, params.inW, params.inC], [dyValues, filterValues], (dx) =>
+    addon().conv2dBackpropInput({ ...params, dy: dyValues, filter: filterValues, dx }),
+  );
 }
 
 registerNativeKernel(Conv2DBackpropInput, conv2DBackpropInput);

@@ -153,3 +153,24 @@ export function outputArray(backend: MathBackendCPU, length: number): Float32Arr
   const pool = (backend as MathBackendCPU & { buffers?: BufferPool }).buffers;
   return pool === undefined ? new Float32Array(length) : pool.take(length);
 }
+
+/**
+ * A float32 output of `shape` that `compute` fills: deferred until first read on the onednn
+ * backend (see OneDnnBackend.deferred), computed now elsewhere.
+ */
+export function deferredOutput(
+  backend: MathBackendCPU,
+  shape: number[],
+  inputs: Float32Array[],
+  compute: (out: Float32Array) => void,
+): TensorInfo {
+  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
+  if (deferring.deferred !== undefined) return deferring.deferred(shape, inputs, compute);
+  const out = outputArray(backend, sizeOf(shape));
+  compute(out);
+  return backend.makeTensorInfo(shape, 'float32', out);
+}
+
+interface DeferringBackend {
+  deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
+}
