@@ -90,6 +90,41 @@ std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc 
   return acc;
 }
 
+// Column sums of a [rows, cols] matrix (a bias gradient: every axis but the last reduced). Narrow
+// matrices are read as [rows / m, m * cols] so that the inner loop is long enough to vectorize;
+// blocks of rows are summed in float, the blocks in double.
+std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
+  const int64_t m = std::max<int64_t>(1, 64 / cols);
+  const int64_t width = m * cols;
+  const int64_t wideRows = rows / m;
+  constexpr int64_t kBlock = 256;
+  std::vector<double> wide(width, 0.0);
+#pragma omp parallel if (rows * cols >= (1 << 15))
+  {
+    std::vector<double> local(width, 0.0);
+    std::vector<float> block(width);
+#pragma omp for schedule(static) nowait
+    for (int64_t begin = 0; begin < wideRows; begin += kBlock) {
+      std::fill(block.begin(), block.end(), 0.0f);
+      const int64_t end = std::min(wideRows, begin + kBlock);
+      float* acc = block.data();
+      for (int64_t r = begin; r < end; ++r) {
+        const float* row = x + r * width;
+        for (int64_t k = 0; k < width; ++k) acc[k] += row[k];
+      }
+      for (int64_t k = 0; k < width; ++k) local[k] += block[k];
+    }
+#pragma omp critical
+    for (int64_t k = 0; k < width; ++k) wide[k] += local[k];
+  }
+  std::vector<double> total(cols, 0.0);
+  for (int64_t k = 0; k < width; ++k) total[k % cols] += wide[k];
+  for (int64_t r = wideRows * m; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) total[c] += x[r * cols + c];
+  }
+  return total;
+}
+
 // reduce({op: 'sum'|'mean'|'max', x, shape, axes, out}): out holds the kept axes in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -135,7 +170,9 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     std::copy(acc.begin(), acc.end(), out.data);
   } else {
     const auto add = [](double s, double v) { return s + v; };
-    const std::vector<double> acc = Reduced<double>(plan, x.data, outSize, 0.0, add, add);
+    const bool columns = plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1];
+    const std::vector<double> acc = columns ? ColumnSums(x.data, plan.dims[0], plan.dims[1])
+                                            : Reduced<double>(plan, x.data, outSize, 0.0, add, add);
     const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
     for (int64_t i = 0; i < outSize; ++i) out.data[i] = static_cast<float>(acc[i] * scale);
   }
