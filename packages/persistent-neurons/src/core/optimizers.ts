@@ -10,8 +10,16 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   switch (spec.name) {
     case 'sgd':
       return tf.train.sgd(spec.learningRate);
-    case 'momentum':
-      return tf.train.momentum(spec.learningRate, spec.momentum, spec.nesterov ?? false);
+    case 'momentum': {
+      const optimizer = tf.train.momentum(spec.learningRate, spec.momentum, spec.nesterov ?? false);
+      // tfjs's MomentumOptimizer.dispose leaves its learning-rate scalar behind: one tensor per trajectory.
+      const dispose = optimizer.dispose.bind(optimizer);
+      optimizer.dispose = () => {
+        dispose();
+        (optimizer as unknown as { c: tf.Tensor }).c.dispose();
+      };
+      return optimizer;
+    }
     case 'adam':
       return tf.train.adam(spec.learningRate, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon ?? 1e-7);
   }
