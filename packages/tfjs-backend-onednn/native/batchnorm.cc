@@ -2,9 +2,11 @@
 // Per channel c: r = 1 / sqrt(variance + epsilon), y = (x - mean) * r * scale + offset.
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "common.h"
+#include "parallel.h"
 
 namespace onednn_backend {
 namespace {
@@ -63,12 +65,13 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
     shift[k] = hasOffset ? offset.data[k] : 0.0f;
   }
   const int64_t C = c.channels;
-#pragma omp parallel for schedule(static) if (c.x.length > (1 << 15))
-  for (int64_t row = 0; row < c.rows; ++row) {
-    const float* xi = c.x.data + row * C;
-    float* o = out.data + row * C;
-    for (int64_t k = 0; k < C; ++k) o[k] = (xi[k] - c.mean.data[k]) * gain[k] + shift[k];
-  }
+  ParallelFor(c.rows, c.x.length, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* xi = c.x.data + row * C;
+      float* o = out.data + row * C;
+      for (int64_t k = 0; k < C; ++k) o[k] = (xi[k] - c.mean.data[k]) * gain[k] + shift[k];
+    }
+  });
   return env.Undefined();
 }
 
@@ -97,11 +100,10 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   std::vector<float> gain(C);
   for (int64_t k = 0; k < C; ++k) gain[k] = r[k] * (c.hasScale ? c.scale.data[k] : 1.0f);
   std::vector<double> sumDy(C, 0.0), sumDyCentered(C, 0.0);
-#pragma omp parallel if (c.x.length > (1 << 15))
-  {
+  std::mutex merge;
+  ParallelFor(c.rows, c.x.length, [&](int64_t begin, int64_t end) {
     std::vector<double> localDy(C, 0.0), localCentered(C, 0.0);
-#pragma omp for schedule(static) nowait
-    for (int64_t row = 0; row < c.rows; ++row) {
+    for (int64_t row = begin; row < end; ++row) {
       const float* xi = c.x.data + row * C;
       const float* g = dy.data + row * C;
       float* d = dx.data + row * C;
@@ -111,12 +113,12 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
         localCentered[k] += static_cast<double>(g[k]) * (xi[k] - c.mean.data[k]);
       }
     }
-#pragma omp critical
+    std::lock_guard<std::mutex> lock(merge);
     for (int64_t k = 0; k < C; ++k) {
       sumDy[k] += localDy[k];
       sumDyCentered[k] += localCentered[k];
     }
-  }
+  });
   for (int64_t k = 0; k < C; ++k) {
     const double rk = r[k];
     const double scale = c.hasScale ? c.scale.data[k] : 1.0;

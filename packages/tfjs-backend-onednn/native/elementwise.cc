@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "parallel.h"
 
 namespace onednn_backend {
 namespace {
@@ -66,9 +67,6 @@ Layout Broadcast(Napi::Env env, const std::vector<int64_t>& aShape, const std::v
   return layout;
 }
 
-// Below this many output elements a loop runs on one thread: forking costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 15;
-
 template <BinaryOp op>
 inline void Row(const float* pa, int64_t ia, const float* pb, int64_t ib, float* po, int64_t n) {
   if (ia == 1 && ib == 1) {
@@ -95,34 +93,23 @@ void Run(const Layout& l, const float* a, const float* b, float* out) {
   for (size_t i = 0; i + 1 < rank; ++i) outer *= l.dims[i];
   if (outer == 1) {
     // One long row: split it into chunks.
-    const int64_t chunk = 1 << 14;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t begin = 0; begin < n; begin += chunk) {
-      const int64_t end = std::min(n, begin + chunk);
+    ParallelFor(n, n, [&](int64_t begin, int64_t end) {
       Row<op>(a + (ia ? begin : 0), ia, b + (ib ? begin : 0), ib, out + begin, end - begin);
-    }
+    });
     return;
   }
-#pragma omp parallel if (outer * n >= kParallelMin)
-  {
+  ParallelFor(outer, outer * n, [&](int64_t begin, int64_t end) {
+    // Operand offsets of the first row from its index, then a counter over dims 0 .. rank-2.
     std::vector<int64_t> counter(rank, 0);
-    bool started = false;
-    int64_t offA = 0, offB = 0;
-#pragma omp for schedule(static)
-    for (int64_t row = 0; row < outer; ++row) {
-      if (!started) {
-        // This thread's first row: find its operand offsets from the row index.
-        started = true;
-        int64_t rest = row;
-        for (size_t d = rank - 1; d-- > 0;) {
-          counter[d] = rest % l.dims[d];
-          rest /= l.dims[d];
-          offA += counter[d] * l.strideA[d];
-          offB += counter[d] * l.strideB[d];
-        }
-      }
+    int64_t offA = 0, offB = 0, rest = begin;
+    for (size_t d = rank - 1; d-- > 0;) {
+      counter[d] = rest % l.dims[d];
+      rest /= l.dims[d];
+      offA += counter[d] * l.strideA[d];
+      offB += counter[d] * l.strideB[d];
+    }
+    for (int64_t row = begin; row < end; ++row) {
       Row<op>(a + offA, ia, b + offB, ib, out + row * n, n);
-      // Advance the outer counter (dims 0 .. rank-2).
       for (size_t d = rank - 1; d-- > 0;) {
         offA += l.strideA[d];
         offB += l.strideB[d];
@@ -132,7 +119,7 @@ void Run(const Layout& l, const float* a, const float* b, float* out) {
         counter[d] = 0;
       }
     }
-  }
+  });
 }
 
 // e^y for y in [-18.1, 0] in float, with no branch or call, so that loops over it vectorize:
@@ -177,9 +164,17 @@ inline float Tanh(float x) {
 
 // tanh over a buffer: the one compute-bound loop here, so it gets AVX-512 and AVX2 versions, picked at
 // load time for the CPU at hand.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void TanhLoop(const float* in, float* o, int64_t n) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) o[i] = Tanh(in[i]);
+__attribute__((target_clones("avx512f", "avx2", "default"))) void TanhRange(const float* in, float* o, int64_t begin,
+                                                                          int64_t end) {
+  for (int64_t i = begin; i < end; ++i) o[i] = Tanh(in[i]);
+}
+
+// out[i] = f(i) for every i < n, split among the threads where large.
+template <typename F>
+void Map(int64_t n, F f) {
+  ParallelFor(n, n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) f(i);
+  });
 }
 
 // binary({op: 'add'|'sub'|'mul'|'div', a, aShape, b, bShape, out}): out has the broadcast shape.
@@ -223,20 +218,16 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const float* in = x.data;
   float* o = out.data;
   if (op == "relu") {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) o[i] = in[i] < 0.0f ? 0.0f : in[i];
+    Map(n, [&](int64_t i) { o[i] = in[i] < 0.0f ? 0.0f : in[i]; });
   } else if (op == "tanh") {
-    TanhLoop(in, o, n);
+    ParallelFor(n, n, [&](int64_t begin, int64_t end) { TanhRange(in, o, begin, end); });
   } else if (op == "step") {
     const float alpha = static_cast<float>(GetNumberOr(p, "alpha", 0.0));
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) o[i] = in[i] > 0.0f ? 1.0f : (std::isnan(in[i]) ? in[i] : alpha);
+    Map(n, [&](int64_t i) { o[i] = in[i] > 0.0f ? 1.0f : (std::isnan(in[i]) ? in[i] : alpha); });
   } else if (op == "square") {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) o[i] = in[i] * in[i];
+    Map(n, [&](int64_t i) { o[i] = in[i] * in[i]; });
   } else if (op == "neg") {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) o[i] = -in[i];
+    Map(n, [&](int64_t i) { o[i] = -in[i]; });
   } else {
     Fail(env, "unary: unknown op '" + op + "'");
   }
@@ -260,17 +251,11 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
   const float* in = x.data;
   float* o = out.data;
   if (op == "relu") {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) {
-      const float step = in[i] > 0.0f ? 1.0f : 0.0f;
-      o[i] = g[i] * (in[i] != in[i] ? in[i] : step);
-    }
+    Map(n, [&](int64_t i) { o[i] = g[i] * (in[i] != in[i] ? in[i] : (in[i] > 0.0f ? 1.0f : 0.0f)); });
   } else if (op == "tanh") {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) o[i] = (1.0f - in[i] * in[i]) * g[i];
+    Map(n, [&](int64_t i) { o[i] = (1.0f - in[i] * in[i]) * g[i]; });
   } else if (op == "square") {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) o[i] = g[i] * (in[i] * 2.0f);
+    Map(n, [&](int64_t i) { o[i] = g[i] * (in[i] * 2.0f); });
   } else {
     Fail(env, "unaryGrad: unknown op '" + op + "'");
   }

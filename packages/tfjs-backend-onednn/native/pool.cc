@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common.h"
+#include "parallel.h"
 
 namespace onednn_backend {
 namespace {
@@ -48,11 +49,9 @@ struct NoScratch {
 // Scratch(channels): fn may write anywhere in image b.
 template <typename Scratch, typename Fn>
 void ForEachWindow(const PoolShape& s, Fn fn) {
-#pragma omp parallel if (s.InSize() >= (1 << 15) && s.batch > 1)
-  {
+  ParallelFor(s.batch, s.InSize(), [&](int64_t first, int64_t last) {
     Scratch scratch(s.channels);
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < s.batch; ++b) {
+    for (int64_t b = first; b < last; ++b) {
       for (int64_t oh = 0; oh < s.outH; ++oh) {
         const int64_t r0 = oh * s.strideH - s.padTop;
         const int64_t rBegin = std::max<int64_t>(r0, 0);
@@ -65,7 +64,7 @@ void ForEachWindow(const PoolShape& s, Fn fn) {
         }
       }
     }
-  }
+  });
 }
 
 inline int64_t InIndex(const PoolShape& s, int64_t b, int64_t r, int64_t c) {

@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #include "common.h"
+#include "parallel.h"
 
 namespace onednn_backend {
 namespace {
@@ -73,20 +75,17 @@ std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc 
   int64_t inner = 1;
   for (size_t i = 1; i < plan.dims.size(); ++i) inner *= plan.dims[i];
   const int64_t outer = plan.dims[0];
-  if (plan.dims.size() == 1 || outer * inner < (1 << 15)) {
+  if (plan.dims.size() == 1 || outer * inner < kParallelMin || omp_get_max_threads() == 1) {
     Walk(plan, 0, x, 0, acc.data(), combine);
     return acc;
   }
-#pragma omp parallel
-  {
+  std::mutex mutex;
+  ParallelFor(outer, outer * inner, [&](int64_t begin, int64_t end) {
     std::vector<Acc> local(outSize, identity);
-#pragma omp for schedule(static) nowait
-    for (int64_t j = 0; j < outer; ++j) {
-      Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine);
-    }
-#pragma omp critical
+    for (int64_t j = begin; j < end; ++j) Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine);
+    std::lock_guard<std::mutex> lock(mutex);
     for (int64_t i = 0; i < outSize; ++i) acc[i] = merge(acc[i], local[i]);
-  }
+  });
   return acc;
 }
 
@@ -99,12 +98,12 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
   const int64_t wideRows = rows / m;
   constexpr int64_t kBlock = 256;
   std::vector<double> wide(width, 0.0);
-#pragma omp parallel if (rows * cols >= (1 << 15))
-  {
+  std::mutex mutex;
+  const int64_t blocks = (wideRows + kBlock - 1) / kBlock;
+  ParallelFor(blocks, rows * cols, [&](int64_t firstBlock, int64_t lastBlock) {
     std::vector<double> local(width, 0.0);
     std::vector<float> block(width);
-#pragma omp for schedule(static) nowait
-    for (int64_t begin = 0; begin < wideRows; begin += kBlock) {
+    for (int64_t begin = firstBlock * kBlock; begin < std::min(wideRows, lastBlock * kBlock); begin += kBlock) {
       std::fill(block.begin(), block.end(), 0.0f);
       const int64_t end = std::min(wideRows, begin + kBlock);
       float* acc = block.data();
@@ -114,9 +113,9 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
       }
       for (int64_t k = 0; k < width; ++k) local[k] += block[k];
     }
-#pragma omp critical
+    std::lock_guard<std::mutex> lock(mutex);
     for (int64_t k = 0; k < width; ++k) wide[k] += local[k];
-  }
+  });
   std::vector<double> total(cols, 0.0);
   for (int64_t k = 0; k < width; ++k) total[k % cols] += wide[k];
   for (int64_t r = wideRows * m; r < rows; ++r) {
