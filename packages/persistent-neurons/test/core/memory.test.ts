@@ -31,7 +31,6 @@ describe('memory over epochs', () => {
       loss: crossEntropy,
       metric: { name: 'accuracy', higherIsBetter: true, compute: accuracy },
     });
-    const before = tf.memory().numTensors;
     const perEpoch: number[][] = [];
     const perIteration: number[] = [];
     const result = trainPersistent(task, {
@@ -41,7 +40,10 @@ describe('memory over epochs', () => {
       optimizer: { name: 'momentum', learningRate: 0.05, momentum: 0.9 },
       penalty: defaultPenaltySpec,
       onEvent: (event) => {
-        if (event.type === 'epoch') (perEpoch[event.iteration] ??= []).push(tf.memory().numTensors);
+        if (event.type === 'epoch') {
+          perEpoch[event.iteration] ??= [];
+          perEpoch[event.iteration].push(tf.memory().numTensors);
+        }
         if (event.type === 'iteration') perIteration.push(tf.memory().numTensors);
       },
     });
@@ -60,7 +62,7 @@ describe('memory over epochs', () => {
       [0, weights, 2 * weights],
     );
     for (const solution of [...result.solutions, result.theta0]) for (const t of solution.values()) t.dispose();
-    task.dispose?.();
+    task.model.dispose();
     tf.dispose([train.x, train.y, validation.x, validation.y]);
     await tf.setBackend('cpu');
   });
