@@ -67,10 +67,10 @@ void Walk(const Plan& plan, size_t level, const float* x, int64_t outOffset, Acc
 }
 
 // The reduction of x into outSize accumulators. Large inputs split their outermost dim among the
-// OpenMP threads, each with its own accumulators, merged at the end.
-template <typename Acc, typename Combine, typename Merge>
-std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc identity, Combine combine,
-                         Merge merge) {
+// OpenMP threads, each with its own accumulators, merged at the end with `combine` itself (a sum
+// or a max of partial results is the same operation).
+template <typename Acc, typename Combine>
+std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc identity, Combine combine) {
   std::vector<Acc> acc(outSize, identity);
   int64_t inner = 1;
   for (size_t i = 1; i < plan.dims.size(); ++i) inner *= plan.dims[i];
@@ -84,7 +84,7 @@ std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc 
     std::vector<Acc> local(outSize, identity);
     for (int64_t j = begin; j < end; ++j) Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine);
     std::lock_guard<std::mutex> lock(mutex);
-    for (int64_t i = 0; i < outSize; ++i) acc[i] = merge(acc[i], local[i]);
+    for (int64_t i = 0; i < outSize; ++i) acc[i] = combine(acc[i], local[i]);
   });
   return acc;
 }
@@ -165,13 +165,13 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   if (op == ReduceOp::kMax) {
     const float lowest = -std::numeric_limits<float>::infinity();
     const auto larger = [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; };
-    const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger, larger);
+    const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger);
     std::copy(acc.begin(), acc.end(), out.data);
   } else {
     const auto add = [](double s, double v) { return s + v; };
     const bool columns = plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1];
     const std::vector<double> acc = columns ? ColumnSums(x.data, plan.dims[0], plan.dims[1])
-                                            : Reduced<double>(plan, x.data, outSize, 0.0, add, add);
+                                            : Reduced<double>(plan, x.data, outSize, 0.0, add);
     const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
     for (int64_t i = 0; i < outSize; ++i) out.data[i] = static_cast<float>(acc[i] * scale);
   }
