@@ -126,11 +126,12 @@ export class PersistentPenalty {
         if (!target) throw new Error(`a previous solution has no weight "${name}"`);
         const counts = this.counts[j];
         // A left-out replica's solution is replaced by θ0 (finite), and its share multiplied by 0.
+        // tf.where broadcasts its condition from the right, so the replica axis is made explicit.
         return tf.keep(
           tf.tidy(() =>
             counts
               ? tf.where(
-                  tf.cast(counts, 'bool'),
+                  tf.broadcastTo(tf.reshape(tf.cast(counts, 'bool'), [view[0], 1, 1]), view),
                   tf.reshape(target, view),
                   tf.reshape(theta0.get(name) as tf.Tensor, view),
                 )
