@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {
-  disposeSnapshot,
+  disposeResult,
   methodOptions,
   type TrainingTask,
   type TrainOptions,
@@ -110,7 +110,7 @@ function train(task: TrainingTask, options: TrainOptions): void {
     result = trainPersistent(task, options);
     post({ type: 'selected', iteration: result.selected[0] });
   } finally {
-    if (result) for (const snapshot of [result.theta0, ...result.solutions]) disposeSnapshot(snapshot);
+    if (result) disposeResult(result);
     task.dispose?.();
   }
 }

@@ -1,4 +1,4 @@
-import { formatNumber } from '../report/report.js';
+import { formatNumber } from '../report/format.js';
 import type { Results, Stats } from '../report/results-schema.js';
 
 function meanStd(stats: Stats): string {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, type OptimizerSpec } from './optimizers.js';
 import { type PenaltySpec, PersistentPenalty } from './penalty.js';
-import { type ModelWeight, restoreSnapshot, type Snapshot, takeSnapshot } from './weights.js';
+import { disposeSnapshot, type ModelWeight, restoreSnapshot, type Snapshot, takeSnapshot } from './weights.js';
 
 export type Split = 'validation' | 'test';
 
@@ -182,6 +182,11 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     solutions,
     theta0,
   };
+}
+
+/** Frees a result's snapshots: θ0 and every solution. */
+export function disposeResult(result: Pick<TrainResult, 'theta0' | 'solutions'>): void {
+  for (const snapshot of [result.theta0, ...result.solutions]) disposeSnapshot(snapshot);
 }
 
 /** The best trajectory by validation metric; diverged ones only if nothing else is left. */

@@ -1,18 +1,10 @@
-import {
-  disposeSnapshot,
-  type Granularity,
-  methodOptions,
-  type PenaltyKind,
-  type TrainResult,
-  trainPersistent,
-} from '../core/index.js';
-import { makeKinkData } from '../data/kink.js';
-import { formatNumber } from '../report/report.js';
-import type { Stats } from '../report/results-schema.js';
-import type { KinkConfig } from './kink.js';
-import { KinkTask } from './kink-task.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Granularity, Method, PenaltyKind } from '../core/index.js';
+import { formatNumber } from '../report/format.js';
+import { type Results, resultsSchema, type Stats } from '../report/results-schema.js';
+import { type ResolvedRun, runExperiment, validate } from './run.js';
 import { describe } from './summary.js';
-import { seedList } from './types.js';
 
 export interface AblationGrid {
   kinds: PenaltyKind[];
@@ -24,99 +16,106 @@ export interface AblationRow {
   kind: PenaltyKind | 'reinit';
   granularity: Granularity | '—';
   lambda: number | null;
-  successRate: number;
-  /** Selected validation MSE / best linear fit's, over seeds. */
-  mseRatio: Stats;
-  /** persistent − reinit validation MSE on the same seed. */
+  /** Synthetic tasks only. */
+  successRate: number | null;
+  /** The selected trajectory's validation metric, over seeds. */
+  valMetric: Stats;
+  /** persistent − reinit validation metric on the same seed. */
   pairedVsReinit: Stats | null;
-  /** Seeds where persistent's MSE is below reinit's. */
+  /** Seeds where persistent's metric is better than reinit's. */
   winsOverReinit: number | null;
 }
 
-/**
- * The kink penalty ablation: every kind × granularity × λ, each over the config's seeds, next to
- * `reinit` on the same seeds. One batched model per kind × granularity trains all λ × seeds.
- */
-export function runKinkAblation(
-  config: KinkConfig,
-  grid: AblationGrid,
-  onProgress?: (label: string, done: number, total: number) => void,
-): AblationRow[] {
-  const data = makeKinkData(config.data);
-  const seeds = seedList(config);
-  const selectedMse = (result: TrainResult) =>
-    result.records.map((history, r) => history[result.selected[r]].valMetric);
-  const train = (
-    label: string,
-    replicaSeeds: number[],
-    method: 'reinit' | 'persistent',
-    replicaLambda?: number[],
-    penalty = config.penalty,
-  ) => {
-    const task = new KinkTask(data, config.hidden, replicaSeeds, config.batchSize);
-    const options = methodOptions(method, { ...config, penalty });
-    const total = options.iterations * options.epochs * task.stepsPerEpoch;
-    let done = 0;
-    const result = trainPersistent(task, {
-      ...options,
-      replicaLambda,
-      onEvent: (event) => {
-        if (event.type === 'step') onProgress?.(label, ++done, total);
-      },
-    });
-    const mse = selectedMse(result);
-    for (const solution of result.solutions) disposeSnapshot(solution);
-    disposeSnapshot(result.theta0);
-    task.dispose();
-    return mse;
-  };
-  const threshold = config.successRatio * data.linearFitMse;
-  const row = (
-    kind: AblationRow['kind'],
-    granularity: AblationRow['granularity'],
-    lambda: number | null,
-    mse: number[],
-    reinit?: number[],
-  ): AblationRow => ({
-    kind,
-    granularity,
-    lambda,
-    successRate: mse.filter((m) => m < threshold).length / mse.length,
-    mseRatio: describe(mse.map((m) => m / data.linearFitMse)),
-    pairedVsReinit: reinit ? describe(mse.map((m, i) => m - reinit[i])) : null,
-    winsOverReinit: reinit ? mse.filter((m, i) => m < reinit[i]).length : null,
-  });
+export interface AblationOptions {
+  /** Each setting runs into its own directory below this one; a finished one is read, not run again. */
+  outDir: string;
+  onProgress?: (label: string, method: Method, done: number, total: number) => void;
+}
 
-  const reinit = train('reinit', seeds, 'reinit');
+/**
+ * The penalty ablation of any experiment: `persistent` under every kind × granularity × λ, each
+ * over the run's seeds, next to `reinit` on the same seeds. Every setting is an ordinary run
+ * (its own directory, results.json and report), so a stopped ablation continues where it was.
+ */
+export async function runAblation(
+  run: ResolvedRun,
+  grid: AblationGrid,
+  options: AblationOptions,
+): Promise<{ metric: Results['metric']; rows: AblationRow[] }> {
+  const { experiment, preset, config } = run;
+  const settle = async (label: string, changes: Record<string, unknown>): Promise<Results> => {
+    const dir = join(options.outDir, label);
+    const resultsPath = join(dir, 'results.json');
+    if (existsSync(resultsPath)) return resultsSchema.parse(JSON.parse(readFileSync(resultsPath, 'utf8')));
+    const point = validate(experiment, { ...config, ...changes });
+    return runExperiment(
+      { experiment, preset, config: point },
+      {
+        outDir: dir,
+        resume: existsSync(join(dir, 'config.json')),
+        onProgress: (method, done, total) => options.onProgress?.(label, method, done, total),
+      },
+    );
+  };
+  const baseline = await settle('reinit', { methods: ['reinit'] });
+  const reinit = baseline.runs;
   const rows: AblationRow[] = [row('reinit', '—', null, reinit)];
   for (const kind of grid.kinds) {
     for (const granularity of grid.granularities) {
-      const replicaSeeds = grid.lambdas.flatMap(() => seeds);
-      const replicaLambda = grid.lambdas.flatMap((lambda) => seeds.map(() => lambda));
-      const penalty = { ...config.penalty, kind, granularity };
-      const mse = train(`${kind}/${granularity}`, replicaSeeds, 'persistent', replicaLambda, penalty);
-      grid.lambdas.forEach((lambda, l) => {
-        rows.push(row(kind, granularity, lambda, mse.slice(l * seeds.length, (l + 1) * seeds.length), reinit));
-      });
+      for (const lambda of grid.lambdas) {
+        const results = await settle(`${kind}-${granularity}-${lambda}`, {
+          methods: ['persistent'],
+          penalty: { ...config.penalty, kind, granularity, lambda },
+        });
+        rows.push(row(kind, granularity, lambda, results.runs, reinit, results.metric.higherIsBetter));
+      }
     }
   }
-  return rows;
+  return { metric: baseline.metric, rows };
 }
 
-/** The ablation as a Markdown table, best median first within the persistent rows. */
-export function ablationTable(rows: readonly AblationRow[]): string {
+function row(
+  kind: AblationRow['kind'],
+  granularity: AblationRow['granularity'],
+  lambda: number | null,
+  runs: Results['runs'],
+  reinit?: Results['runs'],
+  higherIsBetter = false,
+): AblationRow {
+  const value = (r: Results['runs'][number]) => r.final.valMetric;
+  const withSuccess = runs.filter((r) => r.success !== undefined);
+  const pairs = reinit
+    ? runs.flatMap((r) => {
+        const other = reinit.find((q) => q.seed === r.seed);
+        const [a, b] = [value(r), other ? value(other) : null];
+        return a === null || b === null ? [] : [[a, b] as const];
+      })
+    : null;
+  return {
+    kind,
+    granularity,
+    lambda,
+    successRate: withSuccess.length ? withSuccess.filter((r) => r.success).length / withSuccess.length : null,
+    valMetric: describe(runs.map(value)),
+    pairedVsReinit: pairs ? describe(pairs.map(([a, b]) => a - b)) : null,
+    winsOverReinit: pairs ? pairs.filter(([a, b]) => (higherIsBetter ? a > b : a < b)).length : null,
+  };
+}
+
+/** The ablation as a Markdown table; the persistent rows best median first. */
+export function ablationTable(rows: readonly AblationRow[], metric: Results['metric']): string {
   const header =
-    '| penalty | granularity | λ | success | median MSE / linear | mean ± std | persistent − reinit (median) | seeds better than reinit |';
+    `| penalty | granularity | λ | success | median val ${metric.name} | mean ± std | ` +
+    'persistent − reinit (mean ± std) | median | seeds better than reinit |';
   const line = (r: AblationRow) =>
-    `| ${r.kind} | ${r.granularity} | ${r.lambda ?? '—'} | ${Math.round(r.successRate * 100)}% | ${formatNumber(r.mseRatio.median)} | ` +
-    `${formatNumber(r.mseRatio.mean)} ± ${formatNumber(r.mseRatio.std)} | ${formatNumber(r.pairedVsReinit?.median)} | ` +
-    `${r.winsOverReinit === null ? '—' : `${r.winsOverReinit}/${r.mseRatio.n}`} |`;
-  const sorted = [...rows].sort((a, b) =>
-    a.kind === 'reinit'
-      ? -1
-      : b.kind === 'reinit'
-        ? 1
-        : (a.mseRatio.median ?? Infinity) - (b.mseRatio.median ?? Infinity),
+    `| ${r.kind} | ${r.granularity} | ${r.lambda ?? '—'} | ${r.successRate === null ? '—' : `${Math.round(r.successRate * 100)}%`} | ` +
+    `${formatNumber(r.valMetric.median)} | ${formatNumber(r.valMetric.mean)} ± ${formatNumber(r.valMetric.std)} | ` +
+    `${r.pairedVsReinit ? `${formatNumber(r.pairedVsReinit.mean)} ± ${formatNumber(r.pairedVsReinit.std)}` : '—'} | ` +
+    `${formatNumber(r.pairedVsReinit?.median)} | ${r.winsOverReinit === null ? '—' : `${r.winsOverReinit}/${r.pairedVsReinit?.n}`} |`;
+  const sign = metric.higherIsBetter ? -1 : 1;
+  const [baseline, ...persistent] = rows;
+  const sorted = [...persistent].sort(
+    (a, b) => sign * ((a.valMetric.median ?? sign * Infinity) - (b.valMetric.median ?? sign * Infinity)),
   );
-  return [header, '|---|---|---|---|---|---|---|---|', ...sorted.map(line)].join('\n');
+  return [header, '|---|---|---|---|---|---|---|---|---|', line(baseline), ...sorted.map(line)].join('\n');
 }

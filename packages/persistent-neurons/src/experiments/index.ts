@@ -1,4 +1,7 @@
 export * from './ablation.js';
+export * from './image-classification.js';
+export * from './method-runner.js';
+export * from './presentation.js';
 export * from './registry.js';
 export * from './run.js';
 export * from './summary.js';

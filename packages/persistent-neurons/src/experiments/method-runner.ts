@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import {
-  disposeSnapshot,
+  disposeResult,
   type Method,
   methodOptions,
   type TrainingTask,
@@ -12,7 +13,17 @@ import type { RunRecord } from '../report/results-schema.js';
 import { MethodCheckpoint } from './checkpoint.js';
 import { type CommonConfig, type ExperimentContext, seedList } from './types.js';
 
-export interface MethodRunOptions<T extends TrainingTask> {
+/** Data recorded along every trajectory, kept in its checkpoint so that a resumed run has them all. */
+export interface TrajectoryProbe<T extends TrainingTask, I> {
+  /** Checks the data read back from a checkpoint. */
+  schema: z.ZodType<I>;
+  /** Called after every SGD step (e.g. to record a path). */
+  step?(task: T): void;
+  /** Called when a trajectory ends: its data. */
+  end(task: T): I;
+}
+
+export interface MethodRunOptions<T extends TrainingTask, I, D> {
   /**
    * Seeds trained by one task: `all` for a replicated task (replica r is seeds[r]), 1 for an
    * ordinary model trained seed by seed.
@@ -22,37 +33,36 @@ export interface MethodRunOptions<T extends TrainingTask> {
   makeTask(method: Method, seeds: number[]): T;
   /** Whether a final validation metric counts as a success (synthetic tasks). */
   success?(valMetric: number): boolean;
+  /** A fresh probe per task; absent, nothing is recorded along trajectories. */
+  probe?(method: Method): TrajectoryProbe<T, I>;
+  /** The schema of what `finish` returns as details, to read them back from a finished method's checkpoint. */
+  details?: z.ZodType<D>;
   /**
-   * After a task trained: save models, compute plot data. Gets what `endIteration` returned for
-   * each trajectory (kept in the checkpoints, so a resumed run has them all). Returns JSON-able
-   * details (concatenated over tasks) and per-replica model paths.
+   * After a task trained: save models, compute plot data from the result and each trajectory's
+   * probe data. Returns details (concatenated over tasks) and per-replica model paths.
    */
   finish?(
     method: Method,
     task: T,
     result: TrainResult,
     seeds: number[],
-    iterationData: unknown[],
-  ): Promise<{ details: unknown[]; models?: string[] }>;
-  /** Called after every SGD step (e.g. to record a trajectory). */
-  onStep?(task: T, method: Method, iteration: number): void;
-  /** Called when a trajectory ends; the JSON-able result is checkpointed with it. */
-  endIteration?(task: T, method: Method, iteration: number): unknown;
+    trajectoryData: I[],
+  ): Promise<{ details: D[]; models?: string[] }>;
 }
 
 /**
  * Runs every method of `config` over its seeds, with a checkpoint after every trajectory so that
  * `--resume` continues exactly where a run stopped.
  */
-export async function runMethods<T extends TrainingTask>(
+export async function runMethods<T extends TrainingTask, I = never, D = never>(
   config: CommonConfig,
-  context: ExperimentContext,
-  options: MethodRunOptions<T>,
-): Promise<{ runs: RunRecord[]; details: Record<string, unknown[]> }> {
+  context: ExperimentContext<unknown>,
+  options: MethodRunOptions<T, I, D>,
+): Promise<{ runs: RunRecord[]; details: Record<string, D[]> }> {
   const seeds = seedList(config);
   const groups = options.seedsPerTask === 'all' ? [seeds] : seeds.map((seed) => [seed]);
   const runs: RunRecord[] = [];
-  const details: Record<string, unknown[]> = {};
+  const details: Record<string, D[]> = {};
   for (const method of config.methods) {
     details[method] = [];
     const trainOptions = methodOptions(method, { ...config, scopes: context.scopes });
@@ -63,7 +73,7 @@ export async function runMethods<T extends TrainingTask>(
       if (existsSync(checkpoint.donePath)) {
         const finished = JSON.parse(readFileSync(checkpoint.donePath, 'utf8')) as {
           runs: RunRecord[];
-          details: unknown[];
+          details: D[];
         };
         runs.push(...finished.runs);
         details[method].push(...finished.details);
@@ -76,22 +86,23 @@ export async function runMethods<T extends TrainingTask>(
         const resume = checkpoint.load(task.replicas);
         done =
           groups.indexOf(group) * stepsPerTask + resume.solutions.length * trainOptions.epochs * task.stepsPerEpoch;
-        const iterationData = [...resume.extras];
+        const probe = options.probe?.(method);
+        const trajectoryData = resume.extras.map((extra) => (probe ? probe.schema.parse(extra) : (extra as I)));
         const result = trainPersistent(task, {
           ...trainOptions,
           resume,
           onEvent: (event) => {
             if (event.type === 'step') {
-              options.onStep?.(task, method, event.iteration);
+              probe?.step?.(task);
               context.onProgress?.(method, ++done, totalSteps);
             } else if (event.type === 'iteration') {
-              const data = options.endIteration?.(task, method, event.iteration) ?? null;
-              iterationData.push(data);
+              const data = probe ? probe.end(task) : null;
+              if (probe) trajectoryData.push(data as I);
               checkpoint.saveIteration(event.iteration, event.records, event.solution, data);
             }
           },
         });
-        const finished = (await options.finish?.(method, task, result, group, iterationData)) ?? { details: [] };
+        const finished = (await options.finish?.(method, task, result, group, trajectoryData)) ?? { details: [] };
         const groupRuns = group.map((seed, r): RunRecord => {
           const history = result.records[r];
           const selected = history[result.selected[r]];
@@ -110,8 +121,7 @@ export async function runMethods<T extends TrainingTask>(
         writeJsonAtomic(checkpoint.donePath, stored);
         runs.push(...stored.runs);
         details[method].push(...stored.details);
-        for (const solution of result.solutions) disposeSnapshot(solution);
-        disposeSnapshot(result.theta0);
+        disposeResult(result);
       } finally {
         task.dispose?.();
       }

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { type Method, parseMethod } from '../core/index.js';
 import { DataError } from '../data/errors.js';
 import { nanToNull, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
-import { renderReport } from '../report/report.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
-import { experiments } from './registry.js';
+import { runReport } from './presentation.js';
+import { type AnyExperiment, experiments } from './registry.js';
 import { pairedDifference, pairedVsReinit, summarize } from './summary.js';
-import { type CommonConfig, type Experiment, PRESETS, type Preset, seedList } from './types.js';
+import { type CommonConfig, PRESETS, type Preset, seedList } from './types.js';
 
 /** A problem the user can fix (bad config, unknown name, unwritable directory): one line, exit 2. */
 export class UsageError extends Error {
@@ -16,7 +16,7 @@ export class UsageError extends Error {
 }
 
 export interface ResolvedRun {
-  experiment: Experiment;
+  experiment: AnyExperiment;
   preset: Preset;
   config: CommonConfig;
 }
@@ -41,7 +41,7 @@ export function resolveConfig(
   return { experiment, preset: preset as Preset, config: validate(experiment, config) };
 }
 
-export function validate(experiment: Experiment, config: unknown): CommonConfig {
+export function validate(experiment: AnyExperiment, config: unknown): CommonConfig {
   const parsed = experiment.schema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -161,8 +161,9 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
     ),
   );
   resultsSchema.parse(results);
+  experiment.details.parse(results.details);
   writeJsonAtomic(join(outDir, 'results.json'), results);
-  writeFileAtomic(join(outDir, 'report.html'), await renderReport(results));
+  writeFileAtomic(join(outDir, 'report.html'), await runReport(results));
   return results;
 }
 
@@ -175,7 +176,7 @@ export async function rerenderReport(dir: string): Promise<string> {
   if (!parsed.success)
     throw new UsageError(`${path} does not match the results schema: ${parsed.error.issues[0].message}`);
   const reportPath = join(dir, 'report.html');
-  writeFileAtomic(reportPath, await renderReport(parsed.data));
+  writeFileAtomic(reportPath, await runReport(parsed.data));
   return reportPath;
 }
 

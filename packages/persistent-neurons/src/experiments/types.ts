@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isMethod, METHOD_SYNTAX, type Method, type OptimizerSpec, type PenaltySpec } from '../core/index.js';
+import type { Figure } from '../report/plots.js';
 import type { Results, RunRecord } from '../report/results-schema.js';
 
 export const PRESETS = ['smoke', 'quick', 'paper'] as const;
@@ -63,29 +64,38 @@ export interface CommonConfig {
   penalty: PenaltySpec;
 }
 
-/** What an experiment hands back; the runner adds summaries and the environment. */
-export interface ExperimentOutput {
+/** What an experiment's run hands back; the runner adds summaries and the environment. */
+export interface ExperimentOutput<D> {
   metric: Results['metric'];
   runs: RunRecord[];
-  details: Record<string, unknown>;
+  details: D;
 }
 
-export interface ExperimentContext {
+export interface ExperimentContext<P = unknown> {
   /** The run directory (checkpoints and models go below it). */
   outDir: string;
   /** Progress of one method: `done` of `total` SGD steps. */
   onProgress?: (method: Method, done: number, total: number) => void;
   /** What `Experiment.prepare` returned. */
-  prepared?: unknown;
+  prepared: P;
   /** `Experiment.scopes` of the config: the layers each `persistent-<scope>` method penalizes. */
   scopes?: Record<string, string[]>;
 }
 
-export interface Experiment<C extends CommonConfig = CommonConfig> {
+/**
+ * An experiment: its config (schema and presets), how it runs, and everything about what it
+ * produces. The report and the CLI are generic: they read an experiment's `details` only
+ * through its own schema, figures and summary lines. docs/architecture.md says how to add one.
+ *
+ * C: the config; D: the `details` of results.json; P: what `prepare` reads before the run.
+ */
+export interface Experiment<C extends CommonConfig = CommonConfig, D = unknown, P = unknown> {
   name: string;
   description: string;
   schema: z.ZodType<C>;
   presets: Record<Preset, C>;
+  /** The schema of `details` in results.json: checked when a run writes it and when a report reads it. */
+  details: z.ZodType<D>;
   /** The model's layer names, which `penalty.layers` may choose from. */
   layers(config: C): string[];
   /**
@@ -97,8 +107,14 @@ export interface Experiment<C extends CommonConfig = CommonConfig> {
    * Reads and checks what the run needs (data files) before its directory is made, so that a
    * missing or damaged file writes nothing. Its result reaches `run` as `context.prepared`.
    */
-  prepare?(config: C): unknown;
-  run(config: C, context: ExperimentContext): Promise<ExperimentOutput>;
+  prepare?(config: C): P;
+  run(config: C, context: ExperimentContext<P>): Promise<ExperimentOutput<D>>;
+  /** The report's figures beyond the generic ones, drawn from the run's details. */
+  figures?(details: D, results: Results): Figure[];
+  /** Lines `pn run` prints under the summary table. */
+  summary?(details: D, results: Results): string[];
+  /** The explorer's panel that shows this experiment live (a URL fragment such as `#kink`). */
+  explorerPanel?: string;
 }
 
 export function seedList(config: CommonConfig): number[] {

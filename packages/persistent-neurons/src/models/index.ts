@@ -3,5 +3,4 @@ export * from './cnn.js';
 export * from './initializers.js';
 export * from './lenet5.js';
 export * from './mlp.js';
-export * from './replicated-mlp.js';
 export * from './resnet.js';

@@ -1,30 +1,6 @@
-import type { TopLevelSpec } from 'vega-lite';
-import {
-  iterationCurvesSpec,
-  kinkSpec,
-  metricPerMethodSpec,
-  parseKinkDetails,
-  parseToy2dDetails,
-  renderSvg,
-  sortMethods,
-  toy2dSpec,
-} from './plots.js';
+import { escapeHtml, formatNumber } from './format.js';
+import { type Figure, iterationCurvesSpec, metricPerMethodSpec, renderSvg, sortMethods } from './plots.js';
 import type { Results, RunRecord, Stats } from './results-schema.js';
-
-/** Escapes text for use in HTML element content and (quoted) attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** A number to 4 significant digits ('—' for null, NaN or ±Infinity); exponent form below 1e-3 and from 1e5 on. */
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  if (value === 0) return '0';
-  const a = Math.abs(value);
-  if (a >= 1e-3 && a < 1e5) return String(Number(value.toPrecision(4)));
-  const [mantissa, exponent] = value.toExponential(3).split('e');
-  return `${String(Number(mantissa))}e${exponent.replace('+', '')}`;
-}
 
 function formatStats(s: Stats | undefined, total?: number): string {
   if (!s || s.mean === null) return '—';
@@ -42,12 +18,6 @@ function scopeSvgIds(svg: string, prefix: string): string {
     .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
     .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
     .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
-}
-
-interface Figure {
-  title: string;
-  caption: string;
-  spec: TopLevelSpec | null;
 }
 
 async function renderFigure(figure: Figure, index: number): Promise<string> {
@@ -218,9 +188,10 @@ function environmentTable(results: Results): string {
   return `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
-function figures(results: Results): Figure[] {
+/** The figures every run has: final metric per method, validation metric per trajectory. */
+function genericFigures(results: Results): Figure[] {
   const name = results.metric.name;
-  const list: Figure[] = [
+  return [
     {
       title: `Final ${name} per method`,
       caption:
@@ -234,27 +205,6 @@ function figures(results: Results): Figure[] {
       spec: iterationCurvesSpec(results),
     },
   ];
-  const toy = parseToy2dDetails(results.details);
-  if (toy) {
-    list.push({
-      title: 'Trajectories on the loss surface',
-      caption:
-        'The loss surface (darker = higher loss, thin lines are iso-loss contours) with every trajectory, one panel per method; ' +
-        'shades of a colour are the iterations, the black cross is the shared start θ0, circles are end points labelled with their loss.',
-      spec: toy2dSpec(toy),
-    });
-  }
-  const kink = parseKinkDetails(results.details);
-  if (kink) {
-    const linear =
-      kink.linearFitMse === null ? '' : ` For reference, a linear fit has mse ${formatNumber(kink.linearFitMse)}.`;
-    list.push({
-      title: 'Fits to the kink',
-      caption: `Grey points are validation data; lines are each method's selected model, one per seed shown.${linear}`,
-      spec: kinkSpec(kink),
-    });
-  }
-  return list;
 }
 
 const STYLE = `
@@ -279,22 +229,27 @@ pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.8rem; overflow-
 details summary { cursor: pointer; margin: 0.5rem 0; }
 `;
 
-/** The explorer's panel for each experiment it shows. */
-const explorerPanels: Record<string, string> = { toy2d: '#landscape', kink: '#kink' };
-
 /** A link to where `npm run explore` serves the interactive explorer (packages/explorer/vite.config.ts). */
-function explorerLink(experiment: string): string {
-  const panel = explorerPanels[experiment] ?? '';
+function explorerLink(panel = ''): string {
   return (
-    `<p class="meta">Watch persistent training live in the browser: <a href="http://127.0.0.1:4173/${panel}">the explorer</a> ` +
+    `<p class="meta">Watch persistent training live in the browser: <a href="http://127.0.0.1:4173/${escapeHtml(panel)}">the explorer</a> ` +
     '(start it with <code>npm run explore</code>).</p>'
   );
 }
 
+export interface ReportExtras {
+  /** The experiment's own figures, after the generic ones. */
+  figures?: readonly Figure[];
+  /** The explorer panel showing this experiment live (a URL fragment such as `#kink`). */
+  explorerPanel?: string;
+  /** A remark shown under the title (e.g. why the experiment's figures are missing). */
+  note?: string;
+}
+
 /** The whole report of a run as one self-contained HTML document (inline CSS and SVG, nothing loaded from elsewhere). */
-export async function renderReport(results: Results): Promise<string> {
+export async function renderReport(results: Results, extras: ReportExtras = {}): Promise<string> {
   const title = `Persistent Neurons — ${results.experiment} (${results.preset})`;
-  const figs = figures(results);
+  const figs = [...genericFigures(results), ...(extras.figures ?? [])];
   const rendered: string[] = [];
   for (const [i, fig] of figs.entries()) rendered.push(await renderFigure(fig, i));
   const methods = sortMethods(results.runs.map((r) => r.method));
@@ -314,7 +269,7 @@ export async function renderReport(results: Results): Promise<string> {
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${escapeHtml(meta)}</p>
-${explorerLink(results.experiment)}
+${explorerLink(extras.explorerPanel)}${extras.note ? `\n<p class="note">${escapeHtml(extras.note)}</p>` : ''}
 <h2>Summary</h2>
 ${summaryTable(results)}
 ${runsTable(results)}

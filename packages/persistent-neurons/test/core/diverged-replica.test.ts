@@ -9,8 +9,8 @@ import {
   type TrainResult,
   trainPersistent,
 } from '../../src/core/index.js';
-import { makeKinkData } from '../../src/data/kink.js';
-import { KinkTask, kinkDefaults } from '../../src/experiments/kink-task.js';
+import { KinkTask, kinkDefaults } from '../../src/tasks/kink.js';
+import { makeKinkData } from '../../src/tasks/kink-data.js';
 import { tf } from '../setup.js';
 
 const data = makeKinkData({ ...kinkDefaults.data, train: 32, validation: 32, test: 32 });

@@ -17,21 +17,18 @@ import {
 import { DataError } from '../../src/data/errors.js';
 import { FASHION_MNIST_DIR } from '../../src/data/idx.js';
 import type { ImageSplits } from '../../src/data/images.js';
-import {
-  alexnetExperiment,
-  type CnnConfig,
-  type CnnExperiment,
-  resnetExperiment,
-} from '../../src/experiments/cifar-cnn.js';
+import { alexnetExperiment } from '../../src/experiments/alexnet/index.js';
+import type { ImageConfig, ImageExperiment } from '../../src/experiments/image-classification.js';
 import { resolveConfig, runExperiment } from '../../src/experiments/index.js';
+import { resnetExperiment } from '../../src/experiments/resnet/index.js';
 import { resultsSchema } from '../../src/report/results-schema.js';
 import { tf } from '../setup.js';
 
 const SCOPED = ['persistent', 'persistent-conv', 'persistent-classifier'] as const;
 
 /** The smoke config of `experiment` with `--set` values applied. */
-function config<M>(experiment: CnnExperiment<M>, sets: string[] = []): CnnConfig<M> {
-  return resolveConfig(experiment.name, 'smoke', undefined, sets).config as CnnConfig<M>;
+function config<C extends ImageConfig>(experiment: ImageExperiment<C, Record<never, never>>, sets: string[] = []): C {
+  return resolveConfig(experiment.name, 'smoke', undefined, sets).config as C;
 }
 
 describe('scopes: conv and classifier layers of AlexNet and ResNet', () => {
@@ -61,7 +58,7 @@ describe('scopes: conv and classifier layers of AlexNet and ResNet', () => {
         }
       assert.deepEqual([...scopes.conv].sort(), convs.sort());
       assert.deepEqual(scopes.classifier, ['fc']);
-      const model = resnetExperiment.build(c.model, 1);
+      const model = resnetExperiment.build(c, 1);
       const weights = layersModelWeights(model);
       const inScope = (scope: string) => weights.filter((w) => scopes[scope].includes(layerOf(w.name)));
       // Every convolution kernel (rank 4) is in `conv`; `conv` holds kernels only (ResNet's convolutions have no bias).
@@ -87,7 +84,7 @@ describe('scopes: conv and classifier layers of AlexNet and ResNet', () => {
   test('weight names do not depend on what the process built before (checkpoints stay readable)', () => {
     const c = config(resnetExperiment);
     const names = () => {
-      const model = resnetExperiment.build(c.model, 3);
+      const model = resnetExperiment.build(c, 3);
       const list = layersModelWeights(model).map((w) => w.name);
       model.dispose();
       return list;
@@ -129,11 +126,11 @@ describe('data: CIFAR-10 binary when --data-dir holds it, else MNIST-format padd
 });
 
 describe('partial persistence penalizes exactly the scope, trainable weights only', () => {
-  const gradientTest = <M>(experiment: CnnExperiment<M>) =>
+  const gradientTest = <C extends ImageConfig>(experiment: ImageExperiment<C, Record<never, never>>) =>
     test(`${experiment.name}: the penalty's gradient after a first solution`, () => {
       const c = config(experiment);
       const scopes = experiment.scopes?.(c) as Record<string, string[]>;
-      const model = experiment.build(c.model, 1);
+      const model = experiment.build(c, 1);
       const weights = layersModelWeights(model);
       const theta0 = takeSnapshot(weights);
       // θ*_1 differs from θ0 in every weight, moving statistics too, as a trained solution does.
@@ -172,7 +169,7 @@ describe('partial persistence penalizes exactly the scope, trainable weights onl
       }
       assert.equal(
         weights.some((w) => !w.trainable),
-        experiment === resnetExperiment,
+        experiment.name === resnetExperiment.name,
         'ResNet has non-trainable moving statistics, AlexNet none',
       );
       disposeSnapshot(theta0);

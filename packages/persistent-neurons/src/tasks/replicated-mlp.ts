@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelWeight } from '../core/weights.js';
-import { mlp } from './mlp.js';
 
 /**
  * R independent ReLU MLPs (sizes[0] → … → sizes[n]) held as one batched model: every weight
@@ -71,7 +70,17 @@ export class ReplicatedMlp {
 
   /** Replica `r` as the ordinary tfjs-layers model it stands for (for export and inspection). */
   toLayersModel(r: number): tfl.Sequential {
-    const model = mlp({ sizes: [...this.sizes] });
+    const model = tfl.sequential({
+      name: 'mlp',
+      layers: this.layerNames.map((name, i) =>
+        tfl.layers.dense({
+          name,
+          units: this.sizes[i + 1],
+          activation: name === 'output' ? 'linear' : 'relu',
+          ...(i === 0 ? { inputShape: [this.sizes[0]] } : {}),
+        }),
+      ),
+    });
     tf.tidy(() =>
       model.setWeights(
         this.weights.map(({ variable }, i) => {

@@ -3,8 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { uniform as rng } from '../../src/core/random.js';
+import { runReport as renderReport } from '../../src/experiments/presentation.js';
 import { describe as stats } from '../../src/experiments/summary.js';
-import { escapeHtml, formatNumber, renderReport } from '../../src/report/report.js';
+import { escapeHtml, formatNumber } from '../../src/report/format.js';
 import { type Results, type RunRecord, resultsSchema, type Stats } from '../../src/report/results-schema.js';
 
 /** Set REPORT_TEST_OUT to a directory to keep the rendered fixtures (report-toy2d.html, report-kink.html) for a look. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { runMethods } from './method-runner.js';
-import { surfaceGrid, Toy2dTask, toy2dDefaults } from './toy2d-task.js';
-import { type CommonConfig, commonConfigShape, type Experiment } from './types.js';
+import { surfaceGrid, Toy2dTask, toy2dDefaults } from '../../tasks/toy2d.js';
+import { runMethods } from '../method-runner.js';
+import { type CommonConfig, commonConfigShape, type Experiment } from '../types.js';
+import { type Toy2dDetails, toy2dDetailsSchema, toy2dFigures } from './figures.js';
 
 const wellSchema = z.strictObject({ x: z.number(), y: z.number(), depth: z.number(), width: z.number().positive() });
 
@@ -25,7 +26,10 @@ const base: Toy2dConfig = {
   recordEvery: 5,
 };
 
-export const toy2d: Experiment<Toy2dConfig> = {
+type Trajectory = Toy2dDetails['trajectories'][number];
+const pathSchema = z.array(z.tuple([z.number(), z.number()]));
+
+export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
   name: 'toy2d',
   description: 'a 2-D loss surface with several minima; gradient descent from a fixed start stops in a poor one',
   schema: toy2dConfigSchema as z.ZodType<Toy2dConfig>,
@@ -34,25 +38,32 @@ export const toy2d: Experiment<Toy2dConfig> = {
     quick: base,
     paper: { ...base, seeds: 20, iterations: 6, epochs: 1000 },
   },
+  details: toy2dDetailsSchema,
   layers: () => ['point'],
   async run(config, context) {
-    let points: [number, number][] = [];
     const { runs, details } = await runMethods(config, context, {
       seedsPerTask: 'all',
       makeTask: (_, seeds) => new Toy2dTask(config, seeds),
       // Seed 1's path. Only reinit's starts depend on the seed; the other methods' paths are the same for all.
-      onStep: (task) => points.push(task.position(0)),
-      endIteration() {
-        const path = points.filter((_, i) => i % config.recordEvery === 0 || i === points.length - 1);
-        points = [];
-        return path;
+      probe() {
+        let points: [number, number][] = [];
+        return {
+          schema: pathSchema,
+          step: (task) => points.push(task.position(0)),
+          end() {
+            const path = points.filter((_, i) => i % config.recordEvery === 0 || i === points.length - 1);
+            points = [];
+            return path;
+          },
+        };
       },
-      async finish(method, _task, result, _seeds, paths) {
-        const trajectories = (paths as [number, number][][]).map((path, iteration) => ({
+      details: toy2dDetailsSchema.shape.trajectories.element,
+      async finish(method, _task, result, _seeds, paths): Promise<{ details: Trajectory[] }> {
+        const trajectories = paths.map((points, iteration) => ({
           method,
           seed: 1,
           iteration,
-          points: path,
+          points,
           endLoss: result.records[0][iteration].valMetric,
         }));
         return { details: trajectories };
@@ -64,4 +75,13 @@ export const toy2d: Experiment<Toy2dConfig> = {
       details: { surface: surfaceGrid(config), start: config.start, trajectories: Object.values(details).flat() },
     };
   },
+  figures: toy2dFigures,
+  summary: (details) =>
+    details.trajectories
+      .filter((t) => t.method === 'persistent')
+      .map((t) => {
+        const [x, y] = t.points.at(-1) ?? [null, null];
+        return `persistent trajectory ${t.iteration + 1} (seed 1): ends at (${x?.toFixed(3)}, ${y?.toFixed(3)}), loss ${t.endLoss?.toFixed(4)}`;
+      }),
+  explorerPanel: '#landscape',
 };

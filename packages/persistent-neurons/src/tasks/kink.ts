@@ -3,8 +3,8 @@ import type { MethodSettings } from '../core/methods.js';
 import { defaultPenaltySpec } from '../core/penalty.js';
 import { mixSeed, permutation } from '../core/random.js';
 import type { Split, TrainingTask } from '../core/trainer.js';
-import type { KinkData, KinkDataSpec } from '../data/kink.js';
-import { ReplicatedMlp } from '../models/replicated-mlp.js';
+import type { KinkData, KinkDataSpec } from './kink-data.js';
+import { ReplicatedMlp } from './replicated-mlp.js';
 
 /** The network, data and training of kink's `quick` preset; the experiment's presets and the explorer start here. */
 export const kinkDefaults = {

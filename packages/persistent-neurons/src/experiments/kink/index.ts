@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { restoreSnapshot } from '../core/weights.js';
-import { makeKinkData } from '../data/kink.js';
-import { saveLayersModel } from '../io/save-model.js';
-import { KinkTask, kinkDefaults } from './kink-task.js';
-import { runMethods } from './method-runner.js';
-import { type CommonConfig, commonConfigShape, type Experiment } from './types.js';
+import { restoreSnapshot } from '../../core/weights.js';
+import { saveLayersModel } from '../../io/save-model.js';
+import { KinkTask, kinkDefaults } from '../../tasks/kink.js';
+import { makeKinkData } from '../../tasks/kink-data.js';
+import { runMethods } from '../method-runner.js';
+import { type CommonConfig, commonConfigShape, type Experiment } from '../types.js';
+import { type KinkDetails, kinkDetailsSchema, kinkFigures, kinkSummary } from './figures.js';
 
 const kinkDataSchema = z.strictObject({
   mean: z.number(),
@@ -45,7 +46,7 @@ const base: KinkConfig = {
   plotSeeds: 4,
 };
 
-export const kink: Experiment<KinkConfig> = {
+export const kink: Experiment<KinkConfig, KinkDetails> = {
   name: 'kink',
   description:
     '1→h→h→1 ReLU net on a kinked target, inputs far from 0: default init puts every kink at 0, outside the data',
@@ -55,6 +56,7 @@ export const kink: Experiment<KinkConfig> = {
     quick: base,
     paper: { ...base, seeds: 50 },
   },
+  details: kinkDetailsSchema,
   layers: (config) => [...config.hidden.map((_, i) => `hidden${i + 1}`), 'output'],
   async run(config, context) {
     const data = makeKinkData(config.data);
@@ -66,9 +68,10 @@ export const kink: Experiment<KinkConfig> = {
       seedsPerTask: 'all',
       makeTask: (_, seeds) => new KinkTask(data, config.hidden, seeds, config.batchSize),
       success: (mse) => mse < config.successRatio * data.linearFitMse,
+      details: kinkDetailsSchema.shape.fits.element,
       async finish(method, task, result, seeds) {
         // Each seed's selected solution: export it as a layers model and record its fit.
-        const fits: { method: string; seed: number; x: number[]; y: number[] }[] = [];
+        const fits: KinkDetails['fits'] = [];
         const models: string[] = [];
         for (const k of new Set(result.selected)) {
           restoreSnapshot(task.weights, result.solutions[k]);
@@ -95,4 +98,7 @@ export const kink: Experiment<KinkConfig> = {
       },
     };
   },
+  figures: kinkFigures,
+  summary: (details, results) => kinkSummary(details, results.metric.successThreshold),
+  explorerPanel: '#kink',
 };

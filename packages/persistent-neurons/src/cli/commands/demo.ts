@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { resolveConfig } from '../../experiments/index.js';
+import { defaultOutDir, positiveInteger } from '../options.js';
+import { execute } from './run.js';
+
+/** The experiment `pn demo` runs. */
+export const DEMO_EXPERIMENT = 'kink';
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description(
+      `the ${DEMO_EXPERIMENT} experiment at demo size (under 2 minutes): a table per method and an HTML report`,
+    )
+    .option('--out <dir>', `run directory (default runs/<time>-${DEMO_EXPERIMENT})`)
+    .option('--seeds <n>', 'number of seeds', positiveInteger('--seeds'))
+    .action(async (options: { out?: string; seeds?: number }) => {
+      const run = resolveConfig(DEMO_EXPERIMENT, 'quick', options.seeds);
+      await execute(run, options.out ?? defaultOutDir(DEMO_EXPERIMENT), false);
+    });
+}

@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  experiments,
+  loadRunConfig,
+  PRESETS,
+  type ResolvedRun,
+  resolveConfig,
+  runExperiment,
+  summaryLines,
+  UsageError,
+} from '../../experiments/index.js';
+import { initBackend } from '../backend.js';
+import { summaryTable } from '../format.js';
+import { collect, defaultOutDir, positiveInteger } from '../options.js';
+import { progressReporter } from '../progress.js';
+
+/** Runs (or resumes) an experiment into `outDir` with a progress bar, then prints its summary. */
+export async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promise<void> {
+  const backend = await initBackend();
+  const progress = progressReporter();
+  const onStart = () =>
+    process.stderr.write(
+      `${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`,
+    );
+  try {
+    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart });
+    progress.stop();
+    const lines = [summaryTable(results), '', ...summaryLines(results)];
+    process.stdout.write(`\n${lines.join('\n')}\n`);
+    process.stdout.write(`results: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.html')}\n`);
+  } finally {
+    progress.stop();
+  }
+}
+
+interface RunFlags {
+  preset: string;
+  seeds?: number;
+  out?: string;
+  set: string[];
+  resume?: string;
+  dataDir?: string;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run an experiment into its own directory, or continue one with --resume')
+    .argument('[experiment]', `one of: ${Object.keys(experiments).join(', ')} (not needed with --resume)`)
+    .addOption(new Option('--preset <preset>', 'size').choices(PRESETS).default('quick'))
+    .option('--seeds <n>', 'number of seeds (1..n)', positiveInteger('--seeds'))
+    .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
+    .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
+    .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
+    .option(
+      '--data-dir <dir>',
+      'the data directory: MNIST format for lenet5-init, CIFAR-10 binary or MNIST format for alexnet and resnet (default: Debian Fashion-MNIST)',
+    )
+    .action(async (name: string | undefined, options: RunFlags) => {
+      if (options.resume) {
+        const saved = loadRunConfig(options.resume);
+        if (name !== undefined && saved.experiment.name !== name)
+          throw new UsageError(`${options.resume} holds a ${saved.experiment.name} run, not ${name}`);
+        if (options.set.length || options.seeds !== undefined || options.out || options.dataDir)
+          throw new UsageError('--resume continues the saved config; drop --set, --seeds, --out and --data-dir');
+        await execute(saved, options.resume, true);
+        return;
+      }
+      if (name === undefined)
+        throw new UsageError(`name an experiment (${Object.keys(experiments).join(', ')}) or give --resume DIR`);
+      const sets = [...options.set];
+      if (options.dataDir !== undefined) {
+        const data = (experiments[name]?.presets.quick as { data?: { dir?: unknown } } | undefined)?.data;
+        if (experiments[name] && typeof data?.dir !== 'string')
+          throw new UsageError(`--data-dir: ${name} reads no data files`);
+        sets.push(`data.dir=${JSON.stringify(options.dataDir)}`);
+      }
+      const run = resolveConfig(name, options.preset, options.seeds, sets);
+      await execute(run, options.out ?? defaultOutDir(name), false);
+    });
+}
