@@ -17,6 +17,13 @@ import './kernels/all_kernels.js';
 import { registerNativeGradients } from './gradients.js';
 import { BACKEND_NAME } from './kernels/util.js';
 import { nativeAvailable } from './native.js';
+import {
+  defineLazyValues,
+  defineValues,
+  type Entry,
+  internalsAvailable,
+  skipNodeBackendAdvice,
+} from './tfjs_internals.js';
 
 /** Priority above the cpu backend's (1), so tfjs picks onednn by default once it is registered. */
 export const BACKEND_PRIORITY = 3;
@@ -28,9 +35,6 @@ export const BACKEND_PRIORITY = 3;
  * with 256 MB that step took twice as long. `backend.buffers.clear()` hands the memory back.
  */
 export const BUFFER_POOL_LIMIT_BYTES = Math.floor(totalmem() / 4);
-
-/** A tensor entry of the cpu backend's data map. */
-type Entry = { values?: BackendValues };
 
 /**
  * The cpu backend with native kernels: tensors live in the same typed arrays, so every kernel
@@ -46,7 +50,7 @@ export class OneDnnBackend extends MathBackendCPU {
   constructor() {
     super();
     // The cpu backend advises installing a faster Node backend on first use; this is one.
-    (this as unknown as { firstUse: boolean }).firstUse = false;
+    if (internalsAvailable()) skipNodeBackendAdvice(this);
     registerNativeGradients();
   }
 
@@ -86,34 +90,39 @@ export class OneDnnBackend extends MathBackendCPU {
    * disposed unread. tfjs computes some gradients nobody uses (a fused convolution's gradient
    * gives the input's even for the first layer, whose input is data); deferring costly ones skips
    * that work. `inputs` are held (never recycled by the pool) until then; the kernel must have
-   * validated everything, so that `compute` cannot fail.
+   * validated everything, so that `compute` cannot fail. On a tfjs-core this backend was not
+   * tested with, the output is computed now.
    */
   deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo {
+    if (!internalsAvailable()) {
+      const out = this.buffers.take(util.sizeFromShape(shape));
+      compute(out);
+      return this.makeTensorInfo(shape, 'float32', out);
+    }
     const info = this.makeTensorInfo(shape, 'float32', new Float32Array(0));
     const entry: Entry = this.data.get(info.dataId);
     for (const input of inputs) this.buffers.retain(input);
     this.unsettled.set(entry, inputs);
-    Object.defineProperty(entry, 'values', {
-      configurable: true,
-      enumerable: true,
-      get: () => {
+    defineLazyValues(
+      entry,
+      () => {
         const out = this.buffers.take(util.sizeFromShape(shape));
         compute(out);
         this.buffers.retain(out);
         this.settle(entry, out, inputs);
         return out;
       },
-      set: (values: BackendValues) => {
+      (values) => {
         this.buffers.retain(values);
         this.settle(entry, values, inputs);
       },
-    });
+    );
     return info;
   }
 
   /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */
   private settle(entry: Entry, values: BackendValues, inputs: Float32Array[]): void {
-    Object.defineProperty(entry, 'values', { value: values, writable: true, configurable: true, enumerable: true });
+    defineValues(entry, values);
     this.unsettled.delete(entry);
     for (const input of inputs) this.buffers.release(input);
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { disposeLearningRateToo } from './tfjs-internals.js';
 
 export type OptimizerSpec =
   | { name: 'sgd'; learningRate: number }
@@ -10,16 +11,9 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   switch (spec.name) {
     case 'sgd':
       return tf.train.sgd(spec.learningRate);
-    case 'momentum': {
-      const optimizer = tf.train.momentum(spec.learningRate, spec.momentum, spec.nesterov ?? false);
+    case 'momentum':
       // tfjs's MomentumOptimizer.dispose leaves its learning-rate scalar behind: one tensor per trajectory.
-      const dispose = optimizer.dispose.bind(optimizer);
-      optimizer.dispose = () => {
-        dispose();
-        (optimizer as unknown as { c: tf.Tensor }).c.dispose();
-      };
-      return optimizer;
-    }
+      return disposeLearningRateToo(tf.train.momentum(spec.learningRate, spec.momentum, spec.nesterov ?? false));
     case 'adam':
       return tf.train.adam(spec.learningRate, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon ?? 1e-7);
   }
