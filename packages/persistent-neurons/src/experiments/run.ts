@@ -1,8 +1,10 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { type Method, parseMethod } from '../core/index.js';
 import { DataError } from '../data/errors.js';
-import { nanToNull, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { UsageError } from '../io/errors.js';
+import { nanToNull, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { renderReport } from '../report/report.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
@@ -10,10 +12,7 @@ import { experiments } from './registry.js';
 import { pairedDifference, pairedVsReinit, summarize } from './summary.js';
 import { type CommonConfig, type Experiment, PRESETS, type Preset, seedList } from './types.js';
 
-/** A problem the user can fix (bad config, unknown name, unwritable directory): one line, exit 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 export interface ResolvedRun {
   experiment: Experiment;
@@ -97,16 +96,14 @@ export function applySet(config: Record<string, unknown>, assignment: string): v
   target[path[path.length - 1]] = value;
 }
 
+/** config.json of a run directory. */
+const savedConfigSchema = z.object({ experiment: z.string(), preset: z.string(), config: z.unknown() });
+
 /** The saved run in `dir` (for --resume and report). */
 export function loadRunConfig(dir: string): ResolvedRun {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new UsageError(`${dir} holds no run (no config.json); give the directory a run wrote`);
-  let saved: { experiment: string; preset: string; config: unknown };
-  try {
-    saved = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new UsageError(`${path} is not valid JSON; the run directory is damaged`);
-  }
+  const saved = readJsonFile(path, savedConfigSchema, 'delete the directory and start the run anew');
   const { experiment } = resolveConfig(saved.experiment, saved.preset);
   return { experiment, preset: saved.preset as Preset, config: validate(experiment, saved.config) };
 }
@@ -170,13 +167,22 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
 export async function rerenderReport(dir: string): Promise<string> {
   const path = join(dir, 'results.json');
   if (!existsSync(path))
-    throw new UsageError(`${dir} has no results.json; finish the run first (pn run --resume ${dir})`);
-  const parsed = resultsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success)
-    throw new UsageError(`${path} does not match the results schema: ${parsed.error.issues[0].message}`);
+    throw new UsageError(`${dir} has no results.json; finish the run first (${resumeCommand(dir)})`);
+  const results = readJsonFile(path, resultsSchema, `re-create it with ${resumeCommand(dir)}, or delete the directory`);
   const reportPath = join(dir, 'report.html');
-  writeFileAtomic(reportPath, await renderReport(parsed.data));
+  writeFileAtomic(reportPath, await renderReport(results));
   return reportPath;
+}
+
+/** The command that continues the run in `dir`, with its experiment where config.json names it. */
+function resumeCommand(dir: string): string {
+  let experiment = '<experiment>';
+  try {
+    experiment = readJsonFile(join(dir, 'config.json'), savedConfigSchema).experiment;
+  } catch {
+    // A missing or damaged config.json: the placeholder stays.
+  }
+  return `pn run ${experiment} --resume ${dir}`;
 }
 
 function prepareDirectory(dir: string, resume: boolean): void {
