@@ -1,20 +1,51 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
-import { DamagedFileError } from './errors.js';
+import { DamagedFileError, UsageError } from './errors.js';
 
-/** Writes a file whole or not at all: a temp file beside it, fsync, rename. */
+/**
+ * Writes a file whole or not at all: a temp file beside it, fsync, rename. A failed write removes
+ * the temp file and names the file it was for; one the user can fix (a full disk, a read-only
+ * directory) is a UsageError.
+ */
 export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, typeof contents === 'string' ? Buffer.from(contents) : contents);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(temp, 'w');
+    try {
+      const bytes = typeof contents === 'string' ? Buffer.from(contents) : contents;
+      for (let written = 0; written < bytes.byteLength; )
+        written += writeSync(fd, bytes, written, bytes.byteLength - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // The write's own error is the one to report.
+    }
+    throw writeError(path, error);
   }
-  renameSync(temp, path);
+}
+
+/** What the user can do about a failed write, by error code. */
+const WRITE_REMEDIES: Record<string, string> = {
+  ENOSPC: 'free some disk space and try again',
+  EDQUOT: 'free some disk space and try again',
+  EROFS: 'make the directory writable and try again',
+  EACCES: 'make the directory writable and try again',
+  EPERM: 'make the directory writable and try again',
+};
+
+function writeError(path: string, error: unknown): Error {
+  const { code, message } = error as NodeJS.ErrnoException;
+  const remedy = code === undefined ? undefined : WRITE_REMEDIES[code];
+  if (remedy) return new UsageError(`cannot write ${path} (${message}); ${remedy}`);
+  return new Error(`cannot write ${path} (${message})`, { cause: error });
 }
 
 /** JSON has no NaN or ±Infinity: they are written as null. */
