@@ -61,7 +61,8 @@ async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promi
       `${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`,
     );
   try {
-    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart });
+    const onWarning = (message: string) => process.stderr.write(`pn: ${message}\n`);
+    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart, onWarning });
     progress.stop();
     process.stdout.write(`\n${summaryTable(results)}\n\n`);
     const { linearFitMse: linear, trajectories } = results.details as {

@@ -115,6 +115,8 @@ export interface RunOptions {
   onProgress?: (method: Method, done: number, total: number) => void;
   /** Called once the run directory is ready, before training. */
   onStart?: () => void;
+  /** Called with one line for what the run repairs as it goes (a damaged checkpoint redone). */
+  onWarning?: (message: string) => void;
 }
 
 /** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
@@ -133,7 +135,13 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
   options.onStart?.();
   const startedAt = new Date();
   const scopes = experiment.scopes?.(config);
-  const output = await experiment.run(config, { outDir, onProgress: options.onProgress, prepared, scopes });
+  const output = await experiment.run(config, {
+    outDir,
+    onProgress: options.onProgress,
+    onWarning: options.onWarning,
+    prepared,
+    scopes,
+  });
   const finishedAt = new Date();
   const results: Results = JSON.parse(
     JSON.stringify(
