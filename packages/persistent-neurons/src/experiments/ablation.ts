@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Granularity, Method, PenaltyKind } from '../core/index.js';
+import { readJsonFile } from '../io/files.js';
 import { formatNumber } from '../report/format.js';
 import { type Results, resultsSchema, type Stats } from '../report/results-schema.js';
 import { type ResolvedRun, runExperiment, validate } from './run.js';
@@ -46,7 +47,8 @@ export async function runAblation(
   const settle = async (label: string, changes: Record<string, unknown>): Promise<Results> => {
     const dir = join(options.outDir, label);
     const resultsPath = join(dir, 'results.json');
-    if (existsSync(resultsPath)) return resultsSchema.parse(JSON.parse(readFileSync(resultsPath, 'utf8')));
+    if (existsSync(resultsPath))
+      return readJsonFile(resultsPath, resultsSchema, `delete ${dir} to run this setting again`);
     const point = validate(experiment, { ...config, ...changes });
     return runExperiment(
       { experiment, preset, config: point },

@@ -1,12 +1,32 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { IterationRecord, Snapshot } from '../core/index.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { z } from 'zod';
+import type { IterationRecord, ModelWeight, Snapshot } from '../core/index.js';
+import { DamagedFileError } from '../io/errors.js';
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { type RunRecord, resultsSchema } from '../report/results-schema.js';
 
-interface SnapshotManifest {
-  weights: { name: string; shape: number[]; offset: number }[];
-}
+const runsSchema = resultsSchema.shape.runs;
+const iterationRecordSchema = runsSchema.element.shape.iterations.element;
+
+/** iteration-<k>.json: the trajectory's records (one per replica), where its weights lie in the .bin, and its extra. */
+const iterationSchema = z.object({
+  records: z.array(iterationRecordSchema),
+  weights: z.array(
+    z.object({
+      name: z.string(),
+      shape: z.array(z.number().int().nonnegative()),
+      offset: z.number().int().nonnegative(),
+    }),
+  ),
+  extra: z.unknown(),
+});
+
+type SnapshotManifest = Pick<z.infer<typeof iterationSchema>, 'weights'>;
+
+/** done.json: a finished method's runs (one per seed of its task) and details. */
+const doneSchema = z.object({ runs: runsSchema, details: z.array(z.unknown()) });
 
 /**
  * Per-method checkpoints below `<run>/checkpoints/<method>/`: after every trajectory its
@@ -16,8 +36,12 @@ interface SnapshotManifest {
 export class MethodCheckpoint {
   private readonly dir: string;
 
-  constructor(runDir: string, method: string) {
-    this.dir = join(runDir, 'checkpoints', method);
+  /** `name`: the method, or `<method>/seed-<s>` for a task of one seed. */
+  constructor(
+    runDir: string,
+    private readonly name: string,
+  ) {
+    this.dir = join(runDir, 'checkpoints', name);
   }
 
   saveIteration(iteration: number, records: IterationRecord[], solution: Snapshot, extra: unknown = null): void {
@@ -29,30 +53,37 @@ export class MethodCheckpoint {
     }
     const data = new Float32Array(offset);
     for (const [i, tensor] of [...solution.values()].entries()) data.set(tensor.dataSync(), weights[i].offset);
-    writeFileAtomic(join(this.dir, `iteration-${iteration}.bin`), new Uint8Array(data.buffer));
+    writeFileAtomic(this.binPath(iteration), new Uint8Array(data.buffer));
     // The JSON is written last: it marks the iteration as complete.
-    writeJsonAtomic(join(this.dir, `iteration-${iteration}.json`), { records, weights, extra });
+    writeJsonAtomic(this.jsonPath(iteration), { records, weights, extra });
   }
 
-  /** Completed iterations 0..k-1, in order, as the trainer's `resume` option takes them. */
-  load(replicas: number): { records: IterationRecord[][]; solutions: Snapshot[]; extras: unknown[] } {
-    const records: IterationRecord[][] = Array.from({ length: replicas }, () => []);
+  /**
+   * Completed iterations 0..k-1 of a task with these weights and replicas, in order, as the
+   * trainer's `resume` option takes them. A damaged iteration counts as not written: it and the
+   * ones after it are deleted (to be trained again), and `onWarning` says so.
+   */
+  load(
+    task: { replicas: number; weights: readonly ModelWeight[] },
+    onWarning?: (message: string) => void,
+  ): { records: IterationRecord[][]; solutions: Snapshot[]; extras: unknown[] } {
+    const records: IterationRecord[][] = Array.from({ length: task.replicas }, () => []);
     const solutions: Snapshot[] = [];
     const extras: unknown[] = [];
-    for (let k = 0; existsSync(join(this.dir, `iteration-${k}.json`)); k++) {
-      const saved = JSON.parse(readFileSync(join(this.dir, `iteration-${k}.json`), 'utf8')) as {
-        records: IterationRecord[];
-        weights: SnapshotManifest['weights'];
-        extra: unknown;
-      };
-      if (saved.records.length !== replicas)
-        throw new Error(`checkpoint ${this.dir} was written for another seed count`);
-      const bytes = readFileSync(join(this.dir, `iteration-${k}.bin`));
-      const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    for (let k = 0; existsSync(this.jsonPath(k)); k++) {
+      let saved: ReturnType<MethodCheckpoint['readIteration']>;
+      try {
+        saved = this.readIteration(k, task);
+      } catch (error) {
+        if (!(error instanceof DamagedFileError)) throw error;
+        onWarning?.(`${error.message}; redoing trajectory ${k + 1} and after`);
+        this.deleteFrom(k);
+        break;
+      }
       const solution = new Map<string, tf.Tensor>();
       for (const { name, shape, offset } of saved.weights) {
         const size = shape.reduce((a, b) => a * b, 1);
-        solution.set(name, tf.keep(tf.tensor(data.subarray(offset, offset + size), shape)));
+        solution.set(name, tf.keep(tf.tensor(saved.data.subarray(offset, offset + size), shape)));
       }
       solutions.push(solution);
       extras.push(saved.extra);
@@ -61,13 +92,98 @@ export class MethodCheckpoint {
     return { records, solutions, extras };
   }
 
+  /**
+   * The finished task's runs and details (`method` on `seeds`, `iterations` trajectories each),
+   * or undefined when it has not finished. A damaged done.json counts as not written: it is
+   * deleted, `onWarning` says so, and the task goes on from its checkpoints.
+   */
+  loadDone<D>(
+    method: string,
+    seeds: number[],
+    iterations: number,
+    onWarning?: (message: string) => void,
+    /** Each detail entry's schema; absent, details are taken as they are. */
+    details: z.ZodType<D> = z.unknown() as z.ZodType<D>,
+  ): { runs: RunRecord[]; details: D[] } | undefined {
+    const path = this.donePath;
+    if (!existsSync(path)) return undefined;
+    try {
+      const done = readJsonFile(path, doneSchema.extend({ details: z.array(details) }));
+      const fits =
+        done.runs.length === seeds.length &&
+        done.runs.every(
+          (run, r) => run.seed === seeds[r] && run.method === method && run.iterations.length === iterations,
+        );
+      if (!fits)
+        throw new DamagedFileError(
+          path,
+          `its runs are not ${method} on seeds ${seeds.join(', ')}, ${iterations} trajectories each`,
+        );
+      return done;
+    } catch (error) {
+      if (!(error instanceof DamagedFileError)) throw error;
+      onWarning?.(`${error.message}; redoing ${this.name} from its checkpoints`);
+      rmSync(path, { force: true });
+      return undefined;
+    }
+  }
+
   get donePath(): string {
     return join(this.dir, 'done.json');
+  }
+
+  private jsonPath(iteration: number): string {
+    return join(this.dir, `iteration-${iteration}.json`);
+  }
+
+  private binPath(iteration: number): string {
+    return join(this.dir, `iteration-${iteration}.bin`);
+  }
+
+  /** Iteration k's JSON and weights, checked against each other and against the task. */
+  private readIteration(k: number, task: { replicas: number; weights: readonly ModelWeight[] }) {
+    const jsonPath = this.jsonPath(k);
+    const saved = readJsonFile(jsonPath, iterationSchema);
+    const damaged = (reason: string) => new DamagedFileError(jsonPath, reason);
+    if (saved.records.length !== task.replicas)
+      throw damaged(`${saved.records.length} records where the run has ${task.replicas} replicas`);
+    if (saved.records.some((record) => record.iteration !== k || record.distanceToPrevious.length !== k))
+      throw damaged(`its records are not those of trajectory ${k + 1}`);
+    const model = new Map(task.weights.map((w) => [w.name, w.variable.shape]));
+    if (saved.weights.length !== model.size)
+      throw damaged(`${saved.weights.length} weights where the model has ${model.size}`);
+    let size = 0;
+    for (const { name, shape, offset } of saved.weights) {
+      const expected = model.get(name);
+      if (!expected || expected.length !== shape.length || expected.some((n, i) => n !== shape[i]))
+        throw damaged(`weight "${name}" of shape [${shape}] is not in the model`);
+      if (offset !== size)
+        throw damaged(`weight "${name}" at offset ${offset}, where ${size} follows the weights before it`);
+      size += shape.reduce((a, b) => a * b, 1);
+    }
+    const binPath = this.binPath(k);
+    if (!existsSync(binPath)) throw new DamagedFileError(binPath, `missing; ${jsonPath} refers to it`);
+    const bytes = readFileSync(binPath);
+    if (bytes.byteLength !== 4 * size)
+      throw new DamagedFileError(binPath, `${bytes.byteLength} bytes where ${basename(jsonPath)} records ${4 * size}`);
+    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return { ...saved, data };
+  }
+
+  /** Deletes iterations k and later, the last first, so that a run stopped meanwhile never sees a gap before a stale one. */
+  private deleteFrom(k: number): void {
+    const later = readdirSync(this.dir).flatMap((name) => {
+      const match = /^iteration-(\d+)\.(json|bin)$/.exec(name);
+      return match && Number(match[1]) >= k ? [{ name, iteration: Number(match[1]), json: match[2] === 'json' }] : [];
+    });
+    // Highest iteration first, each one's JSON (its completion mark) before its weights.
+    later.sort((a, b) => b.iteration - a.iteration || Number(b.json) - Number(a.json));
+    for (const { name } of later) rmSync(join(this.dir, name), { force: true });
   }
 }
 
 /** JSON stores NaN/Inf as null; records read back carry NaN again. */
-function restoreNulls(record: IterationRecord): IterationRecord {
+function restoreNulls(record: z.infer<typeof iterationRecordSchema>): IterationRecord {
   const num = (v: number | null) => (v === null ? Number.NaN : v);
   return {
     ...record,

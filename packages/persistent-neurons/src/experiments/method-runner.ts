@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import {
   disposeResult,
@@ -70,20 +69,17 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
     for (const group of groups) {
       const name = groups.length > 1 ? `${method}/seed-${group[0]}` : method;
       const checkpoint = new MethodCheckpoint(context.outDir, name);
-      if (existsSync(checkpoint.donePath)) {
-        const finished = JSON.parse(readFileSync(checkpoint.donePath, 'utf8')) as {
-          runs: RunRecord[];
-          details: D[];
-        };
-        runs.push(...finished.runs);
-        details[method].push(...finished.details);
+      const saved = checkpoint.loadDone(method, group, trainOptions.iterations, context.onWarning, options.details);
+      if (saved) {
+        runs.push(...saved.runs);
+        details[method].push(...saved.details);
         continue;
       }
       const task = options.makeTask(method, group);
       try {
         const stepsPerTask = trainOptions.iterations * trainOptions.epochs * task.stepsPerEpoch;
         const totalSteps = stepsPerTask * groups.length;
-        const resume = checkpoint.load(task.replicas);
+        const resume = checkpoint.load(task, context.onWarning);
         done =
           groups.indexOf(group) * stepsPerTask + resume.solutions.length * trainOptions.epochs * task.stepsPerEpoch;
         const probe = options.probe?.(method);

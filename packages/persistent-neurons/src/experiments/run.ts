@@ -1,8 +1,10 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { type Method, parseMethod } from '../core/index.js';
 import { DataError } from '../data/errors.js';
-import { nanToNull, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { UsageError } from '../io/errors.js';
+import { nanToNull, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
 import { runReport } from './presentation.js';
@@ -10,10 +12,7 @@ import { type AnyExperiment, experiments } from './registry.js';
 import { pairedDifference, pairedVsReinit, summarize } from './summary.js';
 import { type CommonConfig, PRESETS, type Preset, seedList } from './types.js';
 
-/** A problem the user can fix (bad config, unknown name, unwritable directory): one line, exit 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 export interface ResolvedRun {
   experiment: AnyExperiment;
@@ -97,16 +96,14 @@ export function applySet(config: Record<string, unknown>, assignment: string): v
   target[path[path.length - 1]] = value;
 }
 
+/** config.json of a run directory. */
+const savedConfigSchema = z.object({ experiment: z.string(), preset: z.string(), config: z.unknown() });
+
 /** The saved run in `dir` (for --resume and report). */
 export function loadRunConfig(dir: string): ResolvedRun {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new UsageError(`${dir} holds no run (no config.json); give the directory a run wrote`);
-  let saved: { experiment: string; preset: string; config: unknown };
-  try {
-    saved = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new UsageError(`${path} is not valid JSON; the run directory is damaged`);
-  }
+  const saved = readJsonFile(path, savedConfigSchema, 'delete the directory and start the run anew');
   const { experiment } = resolveConfig(saved.experiment, saved.preset);
   return { experiment, preset: saved.preset as Preset, config: validate(experiment, saved.config) };
 }
@@ -118,6 +115,8 @@ export interface RunOptions {
   onProgress?: (method: Method, done: number, total: number) => void;
   /** Called once the run directory is ready, before training. */
   onStart?: () => void;
+  /** Called with one line for what the run repairs as it goes (a damaged checkpoint redone). */
+  onWarning?: (message: string) => void;
 }
 
 /** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
@@ -136,7 +135,13 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
   options.onStart?.();
   const startedAt = new Date();
   const scopes = experiment.scopes?.(config);
-  const output = await experiment.run(config, { outDir, onProgress: options.onProgress, prepared, scopes });
+  const output = await experiment.run(config, {
+    outDir,
+    onProgress: options.onProgress,
+    onWarning: options.onWarning,
+    prepared,
+    scopes,
+  });
   const finishedAt = new Date();
   const results: Results = JSON.parse(
     JSON.stringify(
@@ -171,13 +176,16 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
 export async function rerenderReport(dir: string): Promise<string> {
   const path = join(dir, 'results.json');
   if (!existsSync(path))
-    throw new UsageError(`${dir} has no results.json; finish the run first (pn run --resume ${dir})`);
-  const parsed = resultsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success)
-    throw new UsageError(`${path} does not match the results schema: ${parsed.error.issues[0].message}`);
+    throw new UsageError(`${dir} has no results.json; finish the run first (${resumeCommand(dir)})`);
+  const results = readJsonFile(path, resultsSchema, `re-create it with ${resumeCommand(dir)}, or delete the directory`);
   const reportPath = join(dir, 'report.html');
-  writeFileAtomic(reportPath, await runReport(parsed.data));
+  writeFileAtomic(reportPath, await runReport(results));
   return reportPath;
+}
+
+/** The command that continues the run in `dir` (the directory knows its experiment). */
+function resumeCommand(dir: string): string {
+  return `pn run --resume ${dir}`;
 }
 
 function prepareDirectory(dir: string, resume: boolean): void {

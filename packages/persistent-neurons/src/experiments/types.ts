@@ -76,6 +76,8 @@ export interface ExperimentContext<P = unknown> {
   outDir: string;
   /** Progress of one method: `done` of `total` SGD steps. */
   onProgress?: (method: Method, done: number, total: number) => void;
+  /** One line for what the run repairs as it goes (a damaged checkpoint redone); it prints nothing itself. */
+  onWarning?: (message: string) => void;
   /** What `Experiment.prepare` returned. */
   prepared: P;
   /** `Experiment.scopes` of the config: the layers each `persistent-<scope>` method penalizes. */

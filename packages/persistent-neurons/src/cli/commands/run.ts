@@ -24,7 +24,8 @@ export async function execute(run: ResolvedRun, outDir: string, resume: boolean)
       `${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`,
     );
   try {
-    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart });
+    const onWarning = (message: string) => process.stderr.write(`pn: ${message}\n`);
+    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart, onWarning });
     progress.stop();
     const lines = [summaryTable(results), '', ...summaryLines(results)];
     process.stdout.write(`\n${lines.join('\n')}\n`);
