@@ -33,7 +33,7 @@ export interface BenchOptions {
 }
 
 const PYTHON = '/usr/bin/python3';
-const PYTORCH_REF = fileURLToPath(new URL('../../../../../bench/pytorch_ref.py', import.meta.url));
+export const PYTORCH_REF = fileURLToPath(new URL('../../../src/bench/pytorch_ref.py', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 interface Measurement {

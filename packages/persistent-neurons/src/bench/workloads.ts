@@ -6,7 +6,7 @@ import { lenet5 } from '../models/lenet5.js';
 import { mlp } from '../models/mlp.js';
 import { resnet } from '../models/resnet.js';
 
-/** The training workloads `pn bench` times; bench/pytorch_ref.py builds the same five in PyTorch. */
+/** The training workloads `pn bench` times; pytorch_ref.py beside this file builds the same five in PyTorch. */
 export const WORKLOADS = {
   mlp: { batch: 256, input: [1], classes: 0, build: () => mlp({ sizes: [1, 16, 16, 1] }) },
   lenet5: { batch: 128, input: [28, 28, 1], classes: 10, build: () => lenet5({ activation: 'tanh', pooling: 'avg' }) },

@@ -2,7 +2,7 @@ import type { OptimizerSpec } from './optimizers.js';
 import type { PenaltySpec } from './penalty.js';
 import type { TrainOptions } from './trainer.js';
 
-/** The four methods of DESIGN §1, compared with equal compute (K·E epochs, except `standard`). */
+/** The four methods of docs/method.md, compared with equal compute (K·E epochs, except `standard`). */
 export const METHODS = ['standard', 'standard-long', 'reinit', 'persistent'] as const;
 export type BaseMethod = (typeof METHODS)[number];
 

@@ -5,7 +5,7 @@ export type PenaltyKind = 'distance' | 'inverse' | 'gaussian';
 export type Granularity = 'global' | 'layer' | 'neuron';
 export type LambdaSchedule = 'constant' | 'release';
 
-/** How persistent training pushes a trajectory away from earlier solutions (DESIGN §1). */
+/** How persistent training pushes a trajectory away from earlier solutions (docs/method.md). */
 export interface PenaltySpec {
   kind: PenaltyKind;
   granularity: Granularity;
@@ -70,7 +70,7 @@ interface PersistentWeight {
 }
 
 /**
- * The persistent penalty λ(t) · Σ_j R(θ_S, θ*_{j,S}) of DESIGN §1, for any tfjs training loop.
+ * The persistent penalty λ(t) · Σ_j R(θ_S, θ*_{j,S}) of docs/method.md, for any tfjs training loop.
  *
  * ```ts
  * const penalty = new PersistentPenalty({ theta0, previousSolutions, spec });

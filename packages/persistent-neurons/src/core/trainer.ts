@@ -79,7 +79,7 @@ export interface TrainResult {
 }
 
 /**
- * Runs K trajectories as DESIGN §1 says: each starts from θ0 restored exactly (or from a fresh
+ * Runs K trajectories as docs/method.md says: each starts from θ0 restored exactly (or from a fresh
  * init for `reinit`), with a fresh optimizer, and minimizes the task loss plus the penalty
  * against all earlier solutions. The weights end at the last solution.
  *

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nativeAvailable } from 'tfjs-backend-onednn';
-import { pytorchVersion } from '../../src/bench/bench.js';
+import { PYTORCH_REF, pytorchVersion } from '../../src/bench/bench.js';
 
 const pn = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
 
@@ -37,4 +38,18 @@ test('pn bench rejects an unknown workload with exit code 2', () => {
   const result = spawnSync(process.execPath, [pn, 'bench', '--workloads', 'vgg16'], { encoding: 'utf8' });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /--workloads: unknown "vgg16"; choose from mlp, lenet5, cnn, resnet20, alexnet/);
+});
+
+test('pn bench names the option a bad count was given to', () => {
+  for (const flag of ['--steps', '--warm-up']) {
+    const result = spawnSync(process.execPath, [pn, 'bench', flag, '0'], { encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, `pn: ${flag} must be a positive integer, got "0"\n`);
+  }
+});
+
+test('the PyTorch reference script ships inside the package, where pn bench looks for it', () => {
+  assert.ok(existsSync(PYTORCH_REF), PYTORCH_REF);
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+  assert.ok(manifest.files.includes('src/bench/pytorch_ref.py'));
 });

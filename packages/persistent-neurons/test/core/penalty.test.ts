@@ -37,7 +37,7 @@ function toSnapshot(weights: Weights): Map<string, tf.Tensor> {
   );
 }
 
-/** The groups of DESIGN §1, written out independently: lists of [weight, flat index]. */
+/** The groups of docs/method.md, written out independently: lists of [weight, flat index]. */
 function groups(granularity: Granularity): [string, number][][] {
   const all = Object.entries(shapes).map(([name, shape]) => {
     const size = shape.reduce((a, b) => a * b, 1);
