@@ -6,6 +6,9 @@ type Field = HTMLInputElement | HTMLSelectElement;
  * A panel's form and its Run and Stop buttons. The panel's state is kept in the section's
  * `data-state` (the page's tests wait on it); while loading or running the settings are locked.
  */
+/** URL keys of earlier versions, by their current name: links made then still work. */
+const RENAMED: Record<string, string> = { iterations: 'trajectories' };
+
 export class Controls {
   private readonly form: HTMLFormElement;
   private readonly settings: HTMLFieldSetElement;
@@ -53,8 +56,8 @@ export class Controls {
   }
 
   /**
-   * Sets the fields from `values`, then from the page's URL, which wins: `?landscape.iterations=3`
-   * sets the field `iterations` of the panel whose id is `landscape`.
+   * Sets the fields from `values`, then from the page's URL, which wins: `?landscape.trajectories=3`
+   * sets the field `trajectories` of the panel whose id is `landscape`.
    */
   fill(values: Record<string, string | number>): void {
     const set = (name: string, value: string) => {
@@ -66,7 +69,9 @@ export class Controls {
     for (const [name, value] of Object.entries(values)) set(name, String(value));
     const prefix = `${this.section.id}.`;
     for (const [key, value] of new URLSearchParams(location.search)) {
-      if (key.startsWith(prefix)) set(key.slice(prefix.length), value);
+      if (!key.startsWith(prefix)) continue;
+      const name = key.slice(prefix.length);
+      set(RENAMED[name] ?? name, value);
     }
   }
 

@@ -39,7 +39,7 @@ export class KinkPanel {
     this.setting = await this.workers.standard.ask({ type: 'describe-kink' }, 'kink');
     const { settings, linearFitMse } = this.setting;
     this.controls.fill({
-      iterations: settings.iterations,
+      trajectories: settings.trajectories,
       epochs: settings.epochs,
       lambda: settings.penalty.lambda,
       learningRate: settings.optimizer.learningRate,
@@ -54,7 +54,7 @@ export class KinkPanel {
     const { setting, controls } = this;
     if (!setting) throw new Error('the kink data has not loaded');
     const settings: MethodSettings = {
-      iterations: controls.number('iterations'),
+      trajectories: controls.number('trajectories'),
       epochs: controls.number('epochs'),
       optimizer: { ...setting.settings.optimizer, learningRate: controls.number('learningRate') },
       penalty: { ...setting.settings.penalty, lambda: controls.number('lambda') },
@@ -87,10 +87,10 @@ class FitPlot {
   private readonly context: CanvasRenderingContext2D;
   private readonly progress: HTMLElement;
   private readonly mse: HTMLOutputElement;
-  private readonly iterations: HTMLElement;
+  private readonly trajectories: HTMLElement;
   private setting: KinkSetting | null = null;
   private current: number[] | null = null;
-  /** The fit and validation MSE where each iteration ended. */
+  /** The fit and validation MSE where each trajectory ended. */
   private ends: { y: number[]; mse: number }[] = [];
   private selected: number | null = null;
   private drawPending = false;
@@ -105,7 +105,7 @@ class FitPlot {
     this.context = this.canvas.getContext('2d') as CanvasRenderingContext2D;
     this.progress = find(figure, '.progress', HTMLElement);
     this.mse = find(figure, 'output.mse', HTMLOutputElement);
-    this.iterations = find(figure, '.iterations', HTMLElement);
+    this.trajectories = find(figure, '.trajectories', HTMLElement);
   }
 
   reset(setting: KinkSetting | null): void {
@@ -116,24 +116,24 @@ class FitPlot {
     this.progress.textContent = '';
     this.mse.value = '—';
     delete this.mse.dataset.mse;
-    this.iterations.textContent = '';
+    this.trajectories.textContent = '';
     this.draw();
   }
 
   update(reply: JobReply): void {
     if (reply.type === 'fit') {
       this.current = reply.y;
-      this.progress.textContent = `iteration ${reply.iteration + 1}, epoch ${reply.epoch + 1}`;
-    } else if (reply.type === 'iteration') {
-      this.ends[reply.iteration] = { y: reply.y, mse: reply.mse };
+      this.progress.textContent = `trajectory ${reply.trajectory + 1}, epoch ${reply.epoch + 1}`;
+    } else if (reply.type === 'fit-end') {
+      this.ends[reply.trajectory] = { y: reply.y, mse: reply.mse };
       this.current = null;
-      this.iterations.textContent = `MSE per iteration: ${this.ends.map(({ mse }) => mse.toFixed(4)).join(' · ')}`;
+      this.trajectories.textContent = `MSE per trajectory: ${this.ends.map(({ mse }) => mse.toFixed(4)).join(' · ')}`;
     } else if (reply.type === 'selected') {
-      this.selected = reply.iteration;
-      const { mse } = this.ends[reply.iteration];
+      this.selected = reply.trajectory;
+      const { mse } = this.ends[reply.trajectory];
       this.mse.value = mse.toFixed(4);
       this.mse.dataset.mse = String(mse);
-      this.progress.textContent = `done; keeps iteration ${reply.iteration + 1} (lowest validation MSE)`;
+      this.progress.textContent = `done; keeps trajectory ${reply.trajectory + 1} (lowest validation MSE)`;
       this.draw();
       return;
     }
@@ -190,7 +190,7 @@ class FitPlot {
       ctx.stroke();
       ctx.globalAlpha = 1;
     };
-    // Earlier iterations' ends faintly, then the kept one (or the one training) in bold.
+    // Earlier trajectories' ends faintly, then the kept one (or the one training) in bold.
     this.ends.forEach((end, k) => {
       if (k !== this.selected) curve(end.y, 0.35, 1.5);
     });

@@ -3,8 +3,8 @@ import { Controls, find } from './controls.js';
 import type { BackendChoice, LandscapeMethod, Point } from './messages.js';
 import { TrainingWorker } from './training-worker.js';
 
-/** One colour per iteration, in order. */
-const ITERATION_COLOURS = ['#e15759', '#f28e2b', '#59a14f', '#b07aa1', '#4e79a7', '#edc948', '#9c755f', '#ff9da7'];
+/** One colour per trajectory, in order. */
+const TRAJECTORY_COLOURS = ['#e15759', '#f28e2b', '#59a14f', '#b07aa1', '#4e79a7', '#edc948', '#9c755f', '#ff9da7'];
 type Rgb = [number, number, number];
 /** Filled-contour bands of the surface, light (low loss) to dark (high). */
 const BANDS = 16;
@@ -49,7 +49,7 @@ export class LandscapePanel {
     this.canvas.dataset.extent = String(extent);
     this.controls.fill({
       method: 'persistent',
-      iterations: settings.iterations,
+      trajectories: settings.trajectories,
       kind: settings.penalty.kind,
       lambda: settings.penalty.lambda,
       learningRate: settings.optimizer.learningRate,
@@ -67,7 +67,7 @@ export class LandscapePanel {
     if (!defaults) throw new Error('the surface has not loaded');
     const { controls } = this;
     const settings: MethodSettings = {
-      iterations: controls.number('iterations'),
+      trajectories: controls.number('trajectories'),
       epochs: controls.number('epochs'),
       optimizer: { ...defaults.optimizer, learningRate: controls.number('learningRate') },
       penalty: { ...defaults.penalty, kind: controls.text('kind') as PenaltyKind, lambda: controls.number('lambda') },
@@ -84,14 +84,14 @@ export class LandscapePanel {
     } as const;
     const outcome = await this.worker.run(job, (reply) => {
       if (reply.type === 'trajectory') {
-        this.trajectory(reply.iteration).points.push(...reply.points);
-        controls.status(`Training iteration ${reply.iteration + 1} of ${settings.iterations}…`);
+        this.trajectory(reply.trajectory).points.push(...reply.points);
+        controls.status(`Training trajectory ${reply.trajectory + 1} of ${settings.trajectories}…`);
       } else if (reply.type === 'end') {
-        this.trajectory(reply.iteration).end = { point: reply.point, loss: reply.loss };
-        this.ends.append(endItem(reply.iteration, reply.point, reply.loss));
+        this.trajectory(reply.trajectory).end = { point: reply.point, loss: reply.loss };
+        this.ends.append(endItem(reply.trajectory, reply.point, reply.loss));
       } else if (reply.type === 'selected') {
-        this.selected = reply.iteration;
-        this.ends.children[reply.iteration]?.classList.add('selected');
+        this.selected = reply.trajectory;
+        this.ends.children[reply.trajectory]?.classList.add('selected');
       }
       this.scheduleDraw();
     });
@@ -99,9 +99,9 @@ export class LandscapePanel {
     return outcome;
   }
 
-  private trajectory(iteration: number): Trajectory {
-    this.trajectories[iteration] ??= { points: [], end: null };
-    return this.trajectories[iteration];
+  private trajectory(trajectory: number): Trajectory {
+    this.trajectories[trajectory] ??= { points: [], end: null };
+    return this.trajectories[trajectory];
   }
 
   private start(): Point {
@@ -139,7 +139,7 @@ export class LandscapePanel {
     this.drawTicks(surface.extent);
     this.trajectories.forEach(({ points }, k) => {
       if (points.length < 2) return;
-      const colour = ITERATION_COLOURS[k % ITERATION_COLOURS.length];
+      const colour = TRAJECTORY_COLOURS[k % TRAJECTORY_COLOURS.length];
       ctx.beginPath();
       for (let i = 0; i < points.length; i += 2) {
         const [px, py] = this.toCanvas([points[i], points[i + 1]]);
@@ -159,7 +159,7 @@ export class LandscapePanel {
       if (!end) return;
       const [px, py] = this.toCanvas(end.point);
       if (k === this.selected) circle(ctx, px, py, 10, null, '#1d1d1f');
-      circle(ctx, px, py, 6, ITERATION_COLOURS[k % ITERATION_COLOURS.length], '#fff');
+      circle(ctx, px, py, 6, TRAJECTORY_COLOURS[k % TRAJECTORY_COLOURS.length], '#fff');
       label(ctx, end.loss.toFixed(3), px, py, this.canvas.width);
     });
   }
@@ -270,10 +270,10 @@ function label(ctx: CanvasRenderingContext2D, text: string, x: number, y: number
   ctx.fillText(text, right ? x + 12 : x - 12, y);
 }
 
-function endItem(iteration: number, [x, y]: Point, loss: number): HTMLLIElement {
+function endItem(trajectory: number, [x, y]: Point, loss: number): HTMLLIElement {
   const item = document.createElement('li');
-  item.style.setProperty('--colour', ITERATION_COLOURS[iteration % ITERATION_COLOURS.length]);
+  item.style.setProperty('--colour', TRAJECTORY_COLOURS[trajectory % TRAJECTORY_COLOURS.length]);
   Object.assign(item.dataset, { x: String(x), y: String(y), loss: String(loss) });
-  item.textContent = `iteration ${iteration + 1}: ends at (${x.toFixed(2)}, ${y.toFixed(2)}), loss ${loss.toFixed(3)}`;
+  item.textContent = `trajectory ${trajectory + 1}: ends at (${x.toFixed(2)}, ${y.toFixed(2)}), loss ${loss.toFixed(3)}`;
   return item;
 }

@@ -26,8 +26,8 @@ export type Reply =
   | { type: 'backend'; name: string }
   | { type: 'landscape'; extent: number; start: Point; settings: MethodSettings; loss: number[][] }
   /** Points [x0, y0, x1, y1, …] to append to a trajectory (the first batch starts at its start point). */
-  | { type: 'trajectory'; iteration: number; points: number[] }
-  | { type: 'end'; iteration: number; point: Point; loss: number }
+  | { type: 'trajectory'; trajectory: number; points: number[] }
+  | { type: 'end'; trajectory: number; point: Point; loss: number }
   | {
       type: 'kink';
       data: { x: number[]; y: number[] };
@@ -37,10 +37,10 @@ export type Reply =
       settings: MethodSettings;
     }
   /** The current fit on the grid, during training. */
-  | { type: 'fit'; iteration: number; epoch: number; y: number[] }
+  | { type: 'fit'; trajectory: number; epoch: number; y: number[] }
   /** Where a kink trajectory ended: its fit on the grid and its validation MSE. */
-  | { type: 'iteration'; iteration: number; mse: number; y: number[] }
-  /** The iteration the method keeps: best by validation (loss for the landscape). */
-  | { type: 'selected'; iteration: number }
+  | { type: 'fit-end'; trajectory: number; mse: number; y: number[] }
+  /** The trajectory the method keeps: best by validation (loss for the landscape). */
+  | { type: 'selected'; trajectory: number }
   | { type: 'error'; message: string }
   | { type: 'done' };

@@ -44,13 +44,13 @@ let backend: Promise<void> | null = null;
 /** Streams each trajectory as it trains, in batches of about one animation frame. */
 class TracedToy2dTask extends Toy2dTask {
   private points: number[] = [];
-  private iteration = 0;
+  private trajectory = 0;
   private lastSent = 0;
 
   // The trainer calls this right after it restored θ0 or drew a fresh start: where a trajectory begins.
-  override startEpoch(iteration: number, epoch: number): void {
+  override startEpoch(trajectory: number, epoch: number): void {
     if (epoch > 0) return;
-    this.iteration = iteration;
+    this.trajectory = trajectory;
     this.record();
   }
 
@@ -58,7 +58,7 @@ class TracedToy2dTask extends Toy2dTask {
   record(flush = false): void {
     this.points.push(...this.position(0));
     if (flush || performance.now() - this.lastSent > 16) {
-      post({ type: 'trajectory', iteration: this.iteration, points: this.points });
+      post({ type: 'trajectory', trajectory: this.trajectory, points: this.points });
       this.points = [];
       this.lastSent = performance.now();
     }
@@ -71,9 +71,9 @@ function trainLandscape({ method, start, seed, settings }: Extract<Job, { type: 
     ...methodOptions(method, settings),
     onEvent(event) {
       if (event.type === 'step') task.record();
-      if (event.type === 'iteration') {
+      if (event.type === 'trajectory') {
         task.record(true);
-        post({ type: 'end', iteration: event.iteration, point: task.position(0), loss: event.records[0].valMetric });
+        post({ type: 'end', trajectory: event.trajectory, point: task.position(0), loss: event.records[0].valMetric });
       }
     },
   });
@@ -96,19 +96,19 @@ function trainKink({ method, seed, settings, drawEvery }: Extract<Job, { type: '
     ...methodOptions(method, settings),
     onEvent(event) {
       if (event.type === 'step' && ++steps % drawEvery === 0)
-        post({ type: 'fit', iteration: event.iteration, epoch: event.epoch, y: fit() });
-      if (event.type === 'iteration')
-        post({ type: 'iteration', iteration: event.iteration, mse: event.records[0].valMetric, y: fit() });
+        post({ type: 'fit', trajectory: event.trajectory, epoch: event.epoch, y: fit() });
+      if (event.type === 'trajectory')
+        post({ type: 'fit-end', trajectory: event.trajectory, mse: event.records[0].valMetric, y: fit() });
     },
   });
 }
 
-/** Trains, reports the selected iteration and frees every tensor of the run. */
+/** Trains, reports the selected trajectory and frees every tensor of the run. */
 function train(task: TrainingTask, options: TrainOptions): void {
   let result: TrainResult | undefined;
   try {
     result = trainPersistent(task, options);
-    post({ type: 'selected', iteration: result.selected[0] });
+    post({ type: 'selected', trajectory: result.selected[0] });
   } finally {
     if (result) disposeResult(result);
     task.dispose?.();
@@ -120,22 +120,22 @@ async function run(job: Job): Promise<void> {
   await backend;
   switch (job.type) {
     case 'describe-landscape': {
-      const { extent, start, iterations, epochs, optimizer, penalty } = toy2dDefaults;
+      const { extent, start, trajectories, epochs, optimizer, penalty } = toy2dDefaults;
       const { loss } = surfaceGrid(toy2dDefaults, job.size);
-      post({ type: 'landscape', extent, start, settings: { iterations, epochs, optimizer, penalty }, loss });
+      post({ type: 'landscape', extent, start, settings: { trajectories, epochs, optimizer, penalty }, loss });
       return;
     }
     case 'train-landscape':
       return trainLandscape(job);
     case 'describe-kink': {
       const { data, grid } = kinkData();
-      const { iterations, epochs, optimizer, penalty } = kinkDefaults;
+      const { trajectories, epochs, optimizer, penalty } = kinkDefaults;
       post({
         type: 'kink',
         data: { x: Array.from(data.validation.x), y: Array.from(data.validation.y) },
         grid,
         linearFitMse: data.linearFitMse,
-        settings: { iterations, epochs, optimizer, penalty },
+        settings: { trajectories, epochs, optimizer, penalty },
       });
       return;
     }

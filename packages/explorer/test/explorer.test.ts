@@ -44,13 +44,13 @@ describe('the explorer page in headless chromium', { skip }, () => {
     const { page, errors } = await open('');
     await Promise.all([settled(page, 'landscape', 'idle'), settled(page, 'kink', 'idle')]);
     assert.match((await page.textContent('#backend')) ?? '', /^tfjs backend: (webgl|cpu)$/);
-    assert.equal(await page.inputValue('#landscape [name="iterations"]'), '4', 'toy2d quick preset K');
+    assert.equal(await page.inputValue('#landscape [name="trajectories"]'), '4', 'toy2d quick preset K');
     assert.deepEqual(errors, []);
     await page.close();
   });
 
-  test('landscape: 3 persistent iterations end at three distinct points, drawn and listed with their losses', async () => {
-    const { page, errors } = await open('landscape.iterations=3&landscape.epochs=150');
+  test('landscape: 3 persistent trajectories end at three distinct points, drawn and listed with their losses', async () => {
+    const { page, errors } = await open('landscape.trajectories=3&landscape.epochs=150');
     await settled(page, 'landscape', 'idle');
     await page.click('#landscape button[name="run"]');
     await settled(page, 'landscape', 'done');
@@ -68,7 +68,7 @@ describe('the explorer page in headless chromium', { skip }, () => {
       assert.ok(Number.isFinite(a.loss) && a.text.includes(`loss ${a.loss.toFixed(3)}`), a.text);
       for (const b of ends.slice(i + 1)) assert.ok(Math.hypot(a.x - b.x, a.y - b.y) > 0.5, `${a.text} / ${b.text}`);
     }
-    // Each end point's marker on the canvas is filled with its iteration's colour.
+    // Each end point's marker on the canvas is filled with its trajectory's colour.
     const markers = await page.$eval(
       '#landscape canvas',
       (canvas, points) => {
@@ -102,7 +102,7 @@ describe('the explorer page in headless chromium', { skip }, () => {
   });
 
   test("landscape on software WebGL ends where the library ends on Node's cpu backend", async (t) => {
-    const { page, errors } = await open('backend=webgl&landscape.iterations=2&landscape.epochs=10');
+    const { page, errors } = await open('backend=webgl&landscape.trajectories=2&landscape.epochs=10');
     await settled(page, 'landscape', 'idle');
     if ((await page.getAttribute('#backend', 'data-backend')) !== 'webgl') {
       await page.close();
@@ -115,7 +115,7 @@ describe('the explorer page in headless chromium', { skip }, () => {
     );
     assert.deepEqual(errors, []);
     await page.close();
-    const expected = await libraryEnds({ iterations: 2, epochs: 10 });
+    const expected = await libraryEnds({ trajectories: 2, epochs: 10 });
     assert.equal(ends.length, expected.length);
     ends.flat().forEach((value, i) => {
       assert.ok(Math.abs(value - expected.flat()[i]) < 1e-3, `webgl ${ends} vs cpu ${expected}`);
@@ -123,7 +123,7 @@ describe('the explorer page in headless chromium', { skip }, () => {
   });
 
   test('kink: standard, reinit and persistent each show a final MSE', async () => {
-    const { page, errors } = await open('kink.iterations=2&kink.epochs=10');
+    const { page, errors } = await open('kink.trajectories=2&kink.epochs=10');
     await settled(page, 'kink', 'idle');
     await page.click('#kink button[name="run"]');
     await settled(page, 'kink', 'done');
@@ -132,18 +132,18 @@ describe('the explorer page in headless chromium', { skip }, () => {
         method: (figure as HTMLElement).dataset.method,
         shown: figure.querySelector('output.mse')?.textContent,
         mse: Number((figure.querySelector('output.mse') as HTMLElement).dataset.mse),
-        iterations: figure.querySelector('.iterations')?.textContent,
+        trajectories: figure.querySelector('.trajectories')?.textContent,
       })),
     );
     assert.deepEqual(
       figures.map((f) => f.method),
       ['standard', 'reinit', 'persistent'],
     );
-    for (const { method, shown, mse, iterations } of figures) {
+    for (const { method, shown, mse, trajectories } of figures) {
       assert.ok(Number.isFinite(mse) && mse > 0 && mse < 10, `${method}: ${mse}`);
       assert.equal(shown, mse.toFixed(4), method);
       // standard is one trajectory; reinit and persistent run K = 2.
-      assert.equal(iterations?.split('·').length, method === 'standard' ? 1 : 2, `${method}: ${iterations}`);
+      assert.equal(trajectories?.split('·').length, method === 'standard' ? 1 : 2, `${method}: ${trajectories}`);
     }
     assert.deepEqual(errors, []);
     await page.close();
@@ -151,7 +151,7 @@ describe('the explorer page in headless chromium', { skip }, () => {
 });
 
 /** [x, y, loss] where each persistent toy2d trajectory from the default start ends, trained here on Node. */
-async function libraryEnds(override: { iterations: number; epochs: number }): Promise<number[][]> {
+async function libraryEnds(override: { trajectories: number; epochs: number }): Promise<number[][]> {
   tf.enableProdMode();
   await tf.setBackend('cpu');
   const task = new Toy2dTask(toy2dDefaults, [1]);
@@ -159,7 +159,7 @@ async function libraryEnds(override: { iterations: number; epochs: number }): Pr
   trainPersistent(task, {
     ...methodOptions('persistent', { ...toy2dDefaults, ...override }),
     onEvent: (event) => {
-      if (event.type === 'iteration') ends.push([...task.position(0), event.records[0].valMetric]);
+      if (event.type === 'trajectory') ends.push([...task.position(0), event.records[0].valMetric]);
     },
   });
   task.dispose();

@@ -45,14 +45,14 @@ const task = new LayersTask({
 });
 
 const result = trainPersistent(task, {
-  iterations: 3,
+  trajectories: 3,
   epochs: 40,
   restart: 'theta0',
   optimizer: { name: 'sgd', learningRate: 0.05 },
   penalty: defaultPenaltySpec,
   onEvent: (event) => {
-    if (event.type === 'iteration')
-      console.log(`trajectory ${event.iteration + 1}: val mse ${event.records[0].valMetric.toFixed(5)}`);
+    if (event.type === 'trajectory')
+      console.log(`trajectory ${event.trajectory + 1}: val mse ${event.records[0].valMetric.toFixed(5)}`);
   },
 });
 console.log(`selected trajectory ${result.selected[0] + 1}`);

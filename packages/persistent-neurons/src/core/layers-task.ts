@@ -31,7 +31,7 @@ export interface LayersTaskOptions {
  * ```ts
  * const task = new LayersTask({ build: (seed) => myModel(seed), seed: 1, train, validation,
  *   batchSize: 64, loss: tf.losses.softmaxCrossEntropy, metric: accuracyMetric });
- * const result = trainPersistent(task, { iterations: 3, epochs: 5, restart: 'theta0',
+ * const result = trainPersistent(task, { trajectories: 3, epochs: 5, restart: 'theta0',
  *   optimizer: { name: 'sgd', learningRate: 0.1 }, penalty: defaultPenaltySpec });
  * ```
  */
@@ -55,8 +55,8 @@ export class LayersTask implements TrainingTask {
     this.metric = { name: options.metric.name, higherIsBetter: options.metric.higherIsBetter };
   }
 
-  startEpoch(iteration: number, epoch: number): void {
-    this.order = permutation(this.examples, mixSeed(this.options.seed, iteration, epoch));
+  startEpoch(trajectory: number, epoch: number): void {
+    this.order = permutation(this.examples, mixSeed(this.options.seed, trajectory, epoch));
   }
 
   loss(step: number): tf.Tensor1D {

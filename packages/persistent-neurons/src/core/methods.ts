@@ -32,7 +32,7 @@ export const METHOD_SYNTAX = `${METHODS.join(', ')} or persistent-<scope>`;
 
 export interface MethodSettings {
   /** K */
-  iterations: number;
+  trajectories: number;
   /** E */
   epochs: number;
   optimizer: OptimizerSpec;
@@ -45,23 +45,23 @@ export interface MethodSettings {
  * The trainer options that make `method` out of K, E, the optimizer and the penalty.
  *
  * ```ts
- * methodOptions('persistent-conv', { iterations: 3, epochs: 2, optimizer, penalty: defaultPenaltySpec,
+ * methodOptions('persistent-conv', { trajectories: 3, epochs: 2, optimizer, penalty: defaultPenaltySpec,
  *   scopes: { conv: ['conv1', 'conv2'] } }).penalty?.layers; // ['conv1', 'conv2']
  * ```
  */
 export function methodOptions(method: Method, settings: MethodSettings): TrainOptions {
-  const { iterations, epochs, optimizer, penalty } = settings;
+  const { trajectories, epochs, optimizer, penalty } = settings;
   const parsed = parseMethod(method);
   if (!parsed) throw new Error(`unknown method "${method}"; choose ${METHOD_SYNTAX}`);
   switch (parsed.method) {
     case 'standard':
-      return { iterations: 1, epochs, optimizer, restart: 'theta0' };
+      return { trajectories: 1, epochs, optimizer, restart: 'theta0' };
     case 'standard-long':
-      return { iterations: 1, epochs: iterations * epochs, optimizer, restart: 'theta0' };
+      return { trajectories: 1, epochs: trajectories * epochs, optimizer, restart: 'theta0' };
     case 'reinit':
-      return { iterations, epochs, optimizer, restart: 'reinit' };
+      return { trajectories, epochs, optimizer, restart: 'reinit' };
     case 'persistent': {
-      if (parsed.scope === undefined) return { iterations, epochs, optimizer, restart: 'theta0', penalty };
+      if (parsed.scope === undefined) return { trajectories, epochs, optimizer, restart: 'theta0', penalty };
       const layers = settings.scopes?.[parsed.scope];
       if (!layers) {
         const known = Object.keys(settings.scopes ?? {});
@@ -69,7 +69,7 @@ export function methodOptions(method: Method, settings: MethodSettings): TrainOp
           `no persistence scope "${parsed.scope}" (method ${method}); ${known.length ? `known: ${known.join(', ')}` : 'none is defined'}`,
         );
       }
-      return { iterations, epochs, optimizer, restart: 'theta0', penalty: { ...penalty, layers } };
+      return { trajectories, epochs, optimizer, restart: 'theta0', penalty: { ...penalty, layers } };
     }
   }
 }

@@ -6,7 +6,7 @@ export type OptimizerSpec =
   | { name: 'momentum'; learningRate: number; momentum: number; nesterov?: boolean }
   | { name: 'adam'; learningRate: number; beta1?: number; beta2?: number; epsilon?: number };
 
-/** A new optimizer with no state: every persistent iteration starts with one (no carried momentum). */
+/** A new optimizer with no state: every persistent trajectory starts with one (no carried momentum). */
 export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   switch (spec.name) {
     case 'sgd':

@@ -12,7 +12,7 @@ export interface PenaltySpec {
   /** Strength λ of the push. */
   lambda: number;
   schedule: LambdaSchedule;
-  /** `release`: λ falls linearly to 0 over this last fraction of an iteration. */
+  /** `release`: λ falls linearly to 0 over this last fraction of an trajectory. */
   releaseFraction: number;
   /** `inverse`: R = Σ 1/(d + epsilon). */
   epsilon: number;
@@ -33,7 +33,7 @@ export const defaultPenaltySpec: PenaltySpec = {
   rho: 0.5,
 };
 
-/** λ(t) at `progress` ∈ [0, 1] through an iteration. */
+/** λ(t) at `progress` ∈ [0, 1] through an trajectory. */
 export function lambdaAt(spec: PenaltySpec, progress: number): number {
   if (spec.schedule === 'constant' || spec.releaseFraction <= 0) return spec.lambda;
   const releaseStart = 1 - spec.releaseFraction;
@@ -77,7 +77,7 @@ interface PersistentWeight {
  * optimizer.minimize(() => tf.add(taskLoss(), penalty.value(model.trainableWeights, progress)));
  * ```
  * `theta0` and the solutions are snapshots (see `takeSnapshot`); the instance keeps references
- * to them and to small precomputed tensors: call `dispose()` when the iteration ends.
+ * to them and to small precomputed tensors: call `dispose()` when the trajectory ends.
  */
 export class PersistentPenalty {
   readonly spec: PenaltySpec;
@@ -160,7 +160,7 @@ export class PersistentPenalty {
   }
 
   /**
-   * The scalar penalty for the current weights at `progress` ∈ [0, 1] through the iteration.
+   * The scalar penalty for the current weights at `progress` ∈ [0, 1] through the trajectory.
    * `current` maps names to tensors (variables); names outside S are ignored.
    */
   value(current: ReadonlyMap<string, tf.Tensor> | readonly ModelWeight[], progress = 0): tf.Scalar {

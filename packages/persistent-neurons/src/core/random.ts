@@ -1,6 +1,6 @@
 /**
  * Small deterministic random numbers for data order and synthetic data. Seeds are mixed from
- * several integers (seed, iteration, epoch) so that every stream is independent and a resumed
+ * several integers (seed, trajectory, epoch) so that every stream is independent and a resumed
  * run draws exactly what an uninterrupted one drew.
  */
 export function mixSeed(...parts: number[]): number {

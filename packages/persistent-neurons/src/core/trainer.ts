@@ -19,8 +19,8 @@ export interface TrainingTask {
   readonly stepsPerEpoch: number;
   /** The selection metric, computed on validation data. */
   readonly metric: { name: string; higherIsBetter: boolean };
-  /** Called before every epoch; a task reshuffles its data here, seeded by (iteration, epoch). */
-  startEpoch(iteration: number, epoch: number): void;
+  /** Called before every epoch; a task reshuffles its data here, seeded by (trajectory, epoch). */
+  startEpoch(trajectory: number, epoch: number): void;
   /** Per-replica mean training loss of mini-batch `step` of the current epoch, shape [replicas]. */
   loss(step: number): tf.Tensor1D;
   /** Per-replica metric on a split (test may be absent: return null). Never changes weights. */
@@ -33,7 +33,7 @@ export interface TrainingTask {
 
 export interface TrainOptions {
   /** K: trajectories to run. */
-  iterations: number;
+  trajectories: number;
   /** E: epochs per trajectory. */
   epochs: number;
   optimizer: OptimizerSpec;
@@ -44,13 +44,13 @@ export interface TrainOptions {
   /** Per-replica λ for one batched model that sweeps λ (see PenaltyOptions.replicaLambda). */
   replicaLambda?: readonly number[];
   onEvent?: (event: TrainerEvent) => void;
-  /** Continue after completed iterations (from a checkpoint); their solutions are taken over. */
-  resume?: { records: IterationRecord[][]; solutions: Snapshot[] };
+  /** Continue after completed trajectories (from a checkpoint); their solutions are taken over. */
+  resume?: { records: TrajectoryRecord[][]; solutions: Snapshot[] };
 }
 
 /** One trajectory's outcome for one replica. */
-export interface IterationRecord {
-  iteration: number;
+export interface TrajectoryRecord {
+  trajectory: number;
   /** Mean training loss (without penalty) over the last epoch. */
   trainLoss: number;
   valMetric: number;
@@ -64,16 +64,16 @@ export interface IterationRecord {
 }
 
 export type TrainerEvent =
-  | { type: 'step'; iteration: number; epoch: number; step: number }
-  | { type: 'epoch'; iteration: number; epoch: number; trainLoss: number[] }
-  | { type: 'iteration'; iteration: number; records: IterationRecord[]; solution: Snapshot };
+  | { type: 'step'; trajectory: number; epoch: number; step: number }
+  | { type: 'epoch'; trajectory: number; epoch: number; trainLoss: number[] }
+  | { type: 'trajectory'; trajectory: number; records: TrajectoryRecord[]; solution: Snapshot };
 
 export interface TrainResult {
-  /** [replica][iteration]. */
-  records: IterationRecord[][];
-  /** Per replica, the index of the selected iteration: best validation metric, never test. */
+  /** [replica][trajectory]. */
+  records: TrajectoryRecord[][];
+  /** Per replica, the index of the selected trajectory: best validation metric, never test. */
   selected: number[];
-  /** θ*_k for every iteration (all weights, all replicas). Dispose with `disposeSnapshot`. */
+  /** θ*_k for every trajectory (all weights, all replicas). Dispose with `disposeSnapshot`. */
   solutions: Snapshot[];
   theta0: Snapshot;
 }
@@ -84,22 +84,22 @@ export interface TrainResult {
  * against all earlier solutions. The weights end at the last solution.
  *
  * ```ts
- * const result = trainPersistent(task, { iterations: 4, epochs: 50, restart: 'theta0',
+ * const result = trainPersistent(task, { trajectories: 4, epochs: 50, restart: 'theta0',
  *   optimizer: { name: 'sgd', learningRate: 0.05 }, penalty: defaultPenaltySpec });
  * ```
  */
 export function trainPersistent(task: TrainingTask, options: TrainOptions): TrainResult {
-  const { iterations, epochs } = options;
-  if (!(iterations >= 1 && epochs >= 1)) throw new Error('iterations and epochs must be at least 1');
+  const { trajectories, epochs } = options;
+  if (!(trajectories >= 1 && epochs >= 1)) throw new Error('trajectories and epochs must be at least 1');
   const trainable = task.weights.filter((w) => w.trainable);
   const theta0 = takeSnapshot(task.weights);
   const solutions: Snapshot[] = [...(options.resume?.solutions ?? [])];
-  const records: IterationRecord[][] = Array.from({ length: task.replicas }, (_, r) => [
+  const records: TrajectoryRecord[][] = Array.from({ length: task.replicas }, (_, r) => [
     ...(options.resume?.records[r] ?? []),
   ]);
   const emit = options.onEvent ?? (() => {});
 
-  for (let k = solutions.length; k < iterations; k++) {
+  for (let k = solutions.length; k < trajectories; k++) {
     if (options.restart === 'reinit' && k > 0) task.reinitialize(k);
     else restoreSnapshot(task.weights, theta0);
     const penalty =
@@ -140,7 +140,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
           false,
           varList,
         );
-        emit({ type: 'step', iteration: k, epoch, step });
+        emit({ type: 'step', trajectory: k, epoch, step });
       }
       lastLoss = Array.from(epochLoss.dataSync(), (sum) => sum / task.stepsPerEpoch);
       epochLoss.dispose();
@@ -149,7 +149,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
         epochsRun[r] = epoch + 1;
         if (!Number.isFinite(loss)) diverged[r] = true;
       }
-      emit({ type: 'epoch', iteration: k, epoch, trainLoss: lastLoss });
+      emit({ type: 'epoch', trajectory: k, epoch, trainLoss: lastLoss });
     }
     optimizer.dispose();
     penalty?.dispose();
@@ -159,9 +159,9 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     const testMetric = task.evaluate('test');
     const toTheta0 = replicaDistances(task, solution, theta0);
     const toPrevious = solutions.map((previous) => replicaDistances(task, solution, previous));
-    const iterationRecords = records.map((history, r) => {
-      const record: IterationRecord = {
-        iteration: k,
+    const trajectoryRecords = records.map((history, r) => {
+      const record: TrajectoryRecord = {
+        trajectory: k,
         trainLoss: lastLoss[r],
         valMetric: valMetric[r],
         testMetric: testMetric ? testMetric[r] : null,
@@ -174,11 +174,11 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
       return record;
     });
     solutions.push(solution);
-    emit({ type: 'iteration', iteration: k, records: iterationRecords, solution });
+    emit({ type: 'trajectory', trajectory: k, records: trajectoryRecords, solution });
   }
   return {
     records,
-    selected: records.map((history) => selectIteration(history, task.metric.higherIsBetter)),
+    selected: records.map((history) => selectTrajectory(history, task.metric.higherIsBetter)),
     solutions,
     theta0,
   };
@@ -190,7 +190,7 @@ export function disposeResult(result: Pick<TrainResult, 'theta0' | 'solutions'>)
 }
 
 /** The best trajectory by validation metric; diverged ones only if nothing else is left. */
-export function selectIteration(history: readonly IterationRecord[], higherIsBetter: boolean): number {
+export function selectTrajectory(history: readonly TrajectoryRecord[], higherIsBetter: boolean): number {
   let best = -1;
   history.forEach((record, i) => {
     if (record.diverged) return;

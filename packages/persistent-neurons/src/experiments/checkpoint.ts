@@ -2,17 +2,16 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { IterationRecord, ModelWeight, Snapshot } from '../core/index.js';
+import type { ModelWeight, Snapshot, TrajectoryRecord } from '../core/index.js';
 import { DamagedFileError } from '../io/errors.js';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
-import { type RunRecord, resultsSchema } from '../report/results-schema.js';
+import { type RunRecord, renameIterationKeys, runSchema, trajectoryRecordSchema } from '../report/results-schema.js';
 
-const runsSchema = resultsSchema.shape.runs;
-const iterationRecordSchema = runsSchema.element.shape.iterations.element;
+const runsSchema = z.array(runSchema);
 
-/** iteration-<k>.json: the trajectory's records (one per replica), where its weights lie in the .bin, and its extra. */
-const iterationSchema = z.object({
-  records: z.array(iterationRecordSchema),
+/** trajectory-<k>.json: the trajectory's records (one per replica), where its weights lie in the .bin, and its extra. */
+const trajectorySchema = z.object({
+  records: z.array(trajectoryRecordSchema),
   weights: z.array(
     z.object({
       name: z.string(),
@@ -23,7 +22,7 @@ const iterationSchema = z.object({
   extra: z.unknown(),
 });
 
-type SnapshotManifest = Pick<z.infer<typeof iterationSchema>, 'weights'>;
+type SnapshotManifest = Pick<z.infer<typeof trajectorySchema>, 'weights'>;
 
 /** done.json: a finished method's runs (one per seed of its task) and details. */
 const doneSchema = z.object({ runs: runsSchema, details: z.array(z.unknown()) });
@@ -35,6 +34,8 @@ const doneSchema = z.object({ runs: runsSchema, details: z.array(z.unknown()) })
  */
 export class MethodCheckpoint {
   private readonly dir: string;
+  /** File names: `trajectory-<k>`, or `iteration-<k>` in a directory written before the rename. */
+  private readonly prefix: 'trajectory' | 'iteration';
 
   /** `name`: the method, or `<method>/seed-<s>` for a task of one seed. */
   constructor(
@@ -42,9 +43,11 @@ export class MethodCheckpoint {
     private readonly name: string,
   ) {
     this.dir = join(runDir, 'checkpoints', name);
+    const legacy = existsSync(join(this.dir, 'iteration-0.json')) && !existsSync(join(this.dir, 'trajectory-0.json'));
+    this.prefix = legacy ? 'iteration' : 'trajectory';
   }
 
-  saveIteration(iteration: number, records: IterationRecord[], solution: Snapshot, extra: unknown = null): void {
+  saveTrajectory(trajectory: number, records: TrajectoryRecord[], solution: Snapshot, extra: unknown = null): void {
     const weights: SnapshotManifest['weights'] = [];
     let offset = 0;
     for (const [name, tensor] of solution) {
@@ -53,27 +56,27 @@ export class MethodCheckpoint {
     }
     const data = new Float32Array(offset);
     for (const [i, tensor] of [...solution.values()].entries()) data.set(tensor.dataSync(), weights[i].offset);
-    writeFileAtomic(this.binPath(iteration), new Uint8Array(data.buffer));
-    // The JSON is written last: it marks the iteration as complete.
-    writeJsonAtomic(this.jsonPath(iteration), { records, weights, extra });
+    writeFileAtomic(this.binPath(trajectory), new Uint8Array(data.buffer));
+    // The JSON is written last: it marks the trajectory as complete.
+    writeJsonAtomic(this.jsonPath(trajectory), { records, weights, extra });
   }
 
   /**
-   * Completed iterations 0..k-1 of a task with these weights and replicas, in order, as the
-   * trainer's `resume` option takes them. A damaged iteration counts as not written: it and the
+   * Completed trajectories 0..k-1 of a task with these weights and replicas, in order, as the
+   * trainer's `resume` option takes them. A damaged trajectory counts as not written: it and the
    * ones after it are deleted (to be trained again), and `onWarning` says so.
    */
   load(
     task: { replicas: number; weights: readonly ModelWeight[] },
     onWarning?: (message: string) => void,
-  ): { records: IterationRecord[][]; solutions: Snapshot[]; extras: unknown[] } {
-    const records: IterationRecord[][] = Array.from({ length: task.replicas }, () => []);
+  ): { records: TrajectoryRecord[][]; solutions: Snapshot[]; extras: unknown[] } {
+    const records: TrajectoryRecord[][] = Array.from({ length: task.replicas }, () => []);
     const solutions: Snapshot[] = [];
     const extras: unknown[] = [];
     for (let k = 0; existsSync(this.jsonPath(k)); k++) {
-      let saved: ReturnType<MethodCheckpoint['readIteration']>;
+      let saved: ReturnType<MethodCheckpoint['readTrajectory']>;
       try {
-        saved = this.readIteration(k, task);
+        saved = this.readTrajectory(k, task);
       } catch (error) {
         if (!(error instanceof DamagedFileError)) throw error;
         onWarning?.(`${error.message}; redoing trajectory ${k + 1} and after`);
@@ -93,14 +96,14 @@ export class MethodCheckpoint {
   }
 
   /**
-   * The finished task's runs and details (`method` on `seeds`, `iterations` trajectories each),
+   * The finished task's runs and details (`method` on `seeds`, `trajectories` trajectories each),
    * or undefined when it has not finished. A damaged done.json counts as not written: it is
    * deleted, `onWarning` says so, and the task goes on from its checkpoints.
    */
   loadDone<D>(
     method: string,
     seeds: number[],
-    iterations: number,
+    trajectories: number,
     onWarning?: (message: string) => void,
     /** Each detail entry's schema; absent, details are taken as they are. */
     details: z.ZodType<D> = z.unknown() as z.ZodType<D>,
@@ -108,16 +111,20 @@ export class MethodCheckpoint {
     const path = this.donePath;
     if (!existsSync(path)) return undefined;
     try {
-      const done = readJsonFile(path, doneSchema.extend({ details: z.array(details) }));
+      // A directory written before the rename keeps `iteration` keys in its details.
+      const done = readJsonFile(
+        path,
+        doneSchema.extend({ details: z.array(z.preprocess(renameIterationKeys, details)) }),
+      );
       const fits =
         done.runs.length === seeds.length &&
         done.runs.every(
-          (run, r) => run.seed === seeds[r] && run.method === method && run.iterations.length === iterations,
+          (run, r) => run.seed === seeds[r] && run.method === method && run.trajectories.length === trajectories,
         );
       if (!fits)
         throw new DamagedFileError(
           path,
-          `its runs are not ${method} on seeds ${seeds.join(', ')}, ${iterations} trajectories each`,
+          `its runs are not ${method} on seeds ${seeds.join(', ')}, ${trajectories} trajectories each`,
         );
       return done;
     } catch (error) {
@@ -132,22 +139,22 @@ export class MethodCheckpoint {
     return join(this.dir, 'done.json');
   }
 
-  private jsonPath(iteration: number): string {
-    return join(this.dir, `iteration-${iteration}.json`);
+  private jsonPath(trajectory: number): string {
+    return join(this.dir, `${this.prefix}-${trajectory}.json`);
   }
 
-  private binPath(iteration: number): string {
-    return join(this.dir, `iteration-${iteration}.bin`);
+  private binPath(trajectory: number): string {
+    return join(this.dir, `${this.prefix}-${trajectory}.bin`);
   }
 
-  /** Iteration k's JSON and weights, checked against each other and against the task. */
-  private readIteration(k: number, task: { replicas: number; weights: readonly ModelWeight[] }) {
+  /** Trajectory k's JSON and weights, checked against each other and against the task. */
+  private readTrajectory(k: number, task: { replicas: number; weights: readonly ModelWeight[] }) {
     const jsonPath = this.jsonPath(k);
-    const saved = readJsonFile(jsonPath, iterationSchema);
+    const saved = readJsonFile(jsonPath, trajectorySchema);
     const damaged = (reason: string) => new DamagedFileError(jsonPath, reason);
     if (saved.records.length !== task.replicas)
       throw damaged(`${saved.records.length} records where the run has ${task.replicas} replicas`);
-    if (saved.records.some((record) => record.iteration !== k || record.distanceToPrevious.length !== k))
+    if (saved.records.some((record) => record.trajectory !== k || record.distanceToPrevious.length !== k))
       throw damaged(`its records are not those of trajectory ${k + 1}`);
     const model = new Map(task.weights.map((w) => [w.name, w.variable.shape]));
     if (saved.weights.length !== model.size)
@@ -170,20 +177,20 @@ export class MethodCheckpoint {
     return { ...saved, data };
   }
 
-  /** Deletes iterations k and later, the last first, so that a run stopped meanwhile never sees a gap before a stale one. */
+  /** Deletes trajectories k and later, the last first, so that a run stopped meanwhile never sees a gap before a stale one. */
   private deleteFrom(k: number): void {
     const later = readdirSync(this.dir).flatMap((name) => {
-      const match = /^iteration-(\d+)\.(json|bin)$/.exec(name);
-      return match && Number(match[1]) >= k ? [{ name, iteration: Number(match[1]), json: match[2] === 'json' }] : [];
+      const match = /^(?:trajectory|iteration)-(\d+)\.(json|bin)$/.exec(name);
+      return match && Number(match[1]) >= k ? [{ name, trajectory: Number(match[1]), json: match[2] === 'json' }] : [];
     });
-    // Highest iteration first, each one's JSON (its completion mark) before its weights.
-    later.sort((a, b) => b.iteration - a.iteration || Number(b.json) - Number(a.json));
+    // Highest trajectory first, each one's JSON (its completion mark) before its weights.
+    later.sort((a, b) => b.trajectory - a.trajectory || Number(b.json) - Number(a.json));
     for (const { name } of later) rmSync(join(this.dir, name), { force: true });
   }
 }
 
 /** JSON stores NaN/Inf as null; records read back carry NaN again. */
-function restoreNulls(record: z.infer<typeof iterationRecordSchema>): IterationRecord {
+function restoreNulls(record: z.infer<typeof trajectoryRecordSchema>): TrajectoryRecord {
   const num = (v: number | null) => (v === null ? Number.NaN : v);
   return {
     ...record,

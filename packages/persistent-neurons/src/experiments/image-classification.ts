@@ -50,7 +50,7 @@ const baseDetailsShape = {
 export interface Measured<I> {
   method: string;
   seed: number;
-  iteration: number;
+  trajectory: number;
   value: I;
 }
 
@@ -134,7 +134,7 @@ export function imageExperiment<C extends ImageConfig, I = never, X extends z.Zo
   const measuredSchema = z.object({
     method: z.string(),
     seed: z.number(),
-    iteration: z.number(),
+    trajectory: z.number(),
     value: spec.probe?.schema ?? z.null(),
   }) as unknown as z.ZodType<Measured<I>>;
   return {
@@ -183,7 +183,7 @@ export function imageExperiment<C extends ImageConfig, I = never, X extends z.Zo
             for (const weight of task.weights) weight.variable.assign(best.get(weight.name) as tf.Tensor);
             await saveLayersModel(task.model, join(context.outDir, model));
             return {
-              details: measurements.map((value, iteration) => ({ method, seed, iteration, value })),
+              details: measurements.map((value, trajectory) => ({ method, seed, trajectory, value })),
               models: [join(model, 'model.json')],
             };
           },
@@ -237,7 +237,7 @@ export const cifarStylePresets = (() => {
   const common = {
     seeds: 3,
     methods: ['standard', 'standard-long', 'reinit', 'persistent', 'persistent-conv', 'persistent-classifier'],
-    iterations: 3,
+    trajectories: 3,
     penalty: defaultPenaltySpec,
   } satisfies Partial<ImageConfig>;
   return {
@@ -246,12 +246,17 @@ export const cifarStylePresets = (() => {
     smoke: {
       ...common,
       seeds: 2,
-      iterations: 2,
+      trajectories: 2,
       epochs: 1,
       batchSize: 32,
       data: { ...fashionMnist, train: 64, validation: 32, test: 32 },
     },
-    quick: { ...common, seeds: 2, iterations: 2, data: { ...fashionMnist, train: 2000, validation: 500, test: 1000 } },
+    quick: {
+      ...common,
+      seeds: 2,
+      trajectories: 2,
+      data: { ...fashionMnist, train: 2000, validation: 500, test: 1000 },
+    },
   };
 })();
 

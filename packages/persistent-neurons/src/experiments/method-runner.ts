@@ -69,7 +69,7 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
     for (const group of groups) {
       const name = groups.length > 1 ? `${method}/seed-${group[0]}` : method;
       const checkpoint = new MethodCheckpoint(context.outDir, name);
-      const saved = checkpoint.loadDone(method, group, trainOptions.iterations, context.onWarning, options.details);
+      const saved = checkpoint.loadDone(method, group, trainOptions.trajectories, context.onWarning, options.details);
       if (saved) {
         runs.push(...saved.runs);
         details[method].push(...saved.details);
@@ -77,7 +77,7 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
       }
       const task = options.makeTask(method, group);
       try {
-        const stepsPerTask = trainOptions.iterations * trainOptions.epochs * task.stepsPerEpoch;
+        const stepsPerTask = trainOptions.trajectories * trainOptions.epochs * task.stepsPerEpoch;
         const totalSteps = stepsPerTask * groups.length;
         const resume = checkpoint.load(task, context.onWarning);
         done =
@@ -91,10 +91,10 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
             if (event.type === 'step') {
               probe?.step?.(task);
               context.onProgress?.(method, ++done, totalSteps);
-            } else if (event.type === 'iteration') {
+            } else if (event.type === 'trajectory') {
               const data = probe ? probe.end(task) : null;
               if (probe) trajectoryData.push(data as I);
-              checkpoint.saveIteration(event.iteration, event.records, event.solution, data);
+              checkpoint.saveTrajectory(event.trajectory, event.records, event.solution, data);
             }
           },
         });
@@ -105,8 +105,8 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
           return {
             seed,
             method,
-            iterations: history,
-            selectedIteration: result.selected[r],
+            trajectories: history,
+            selectedTrajectory: result.selected[r],
             final: { trainLoss: selected.trainLoss, valMetric: selected.valMetric, testMetric: selected.testMetric },
             ...(options.success ? { success: !selected.diverged && options.success(selected.valMetric) } : {}),
             ...(finished.models ? { model: finished.models[r] } : {}),

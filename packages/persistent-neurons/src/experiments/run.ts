@@ -5,7 +5,7 @@ import { type Method, parseMethod } from '../core/index.js';
 import { DataError } from '../data/errors.js';
 import { UsageError } from '../io/errors.js';
 import { nanToNull, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
-import { type Results, resultsSchema } from '../report/results-schema.js';
+import { RESULTS_VERSION, type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
 import { runReport } from './presentation.js';
 import { type AnyExperiment, experiments } from './registry.js';
@@ -97,7 +97,11 @@ export function applySet(config: Record<string, unknown>, assignment: string): v
 }
 
 /** config.json of a run directory. */
-const savedConfigSchema = z.object({ experiment: z.string(), preset: z.string(), config: z.unknown() });
+const savedConfigSchema = z.object({
+  experiment: z.string(),
+  preset: z.string(),
+  config: z.record(z.string(), z.unknown()),
+});
 
 /** The saved run in `dir` (for --resume and report). */
 export function loadRunConfig(dir: string): ResolvedRun {
@@ -105,7 +109,10 @@ export function loadRunConfig(dir: string): ResolvedRun {
   if (!existsSync(path)) throw new UsageError(`${dir} holds no run (no config.json); give the directory a run wrote`);
   const saved = readJsonFile(path, savedConfigSchema, 'delete the directory and start the run anew');
   const { experiment } = resolveConfig(saved.experiment, saved.preset);
-  return { experiment, preset: saved.preset as Preset, config: validate(experiment, saved.config) };
+  // Runs written before the K runs from θ0 were called trajectories name their count `iterations`.
+  const { iterations, ...config } = saved.config as Record<string, unknown>;
+  const current = iterations === undefined ? config : { trajectories: iterations, ...config };
+  return { experiment, preset: saved.preset as Preset, config: validate(experiment, current) };
 }
 
 export interface RunOptions {
@@ -146,7 +153,7 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
   const results: Results = JSON.parse(
     JSON.stringify(
       {
-        schemaVersion: 1,
+        schemaVersion: RESULTS_VERSION,
         experiment: experiment.name,
         preset,
         seeds: seedList(config),

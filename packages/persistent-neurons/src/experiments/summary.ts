@@ -23,7 +23,7 @@ export function summarize(runs: readonly RunRecord[]): Results['summary'] {
       ...(withSuccess.length
         ? { successRate: withSuccess.filter((run) => run.success).length / withSuccess.length }
         : {}),
-      diverged: mine.filter((run) => run.iterations[run.selectedIteration].diverged).length,
+      diverged: mine.filter((run) => run.trajectories[run.selectedTrajectory].diverged).length,
       valMetric: describe(mine.map((run) => run.final.valMetric)),
       testMetric: describe(mine.map((run) => run.final.testMetric)),
     };

@@ -48,7 +48,7 @@ export const commonConfigShape = {
     .min(1)
     .refine((methods) => new Set(methods).size === methods.length, 'a method is listed twice'),
   /** K */
-  iterations: z.number().int().min(1).max(100),
+  trajectories: z.number().int().min(1).max(100),
   /** E */
   epochs: z.number().int().min(1),
   optimizer: optimizerSchema,
@@ -58,7 +58,7 @@ export const commonConfigShape = {
 export interface CommonConfig {
   seeds: number;
   methods: Method[];
-  iterations: number;
+  trajectories: number;
   epochs: number;
   optimizer: OptimizerSpec;
   penalty: PenaltySpec;

@@ -160,23 +160,23 @@ export function metricPerMethodSpec(results: Results): TopLevelSpec | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// (b) per-iteration curves
+// (b) per-trajectory curves
 
-/** Validation metric vs iteration for each method with more than one iteration: thin line per seed, bold mean. */
-export function iterationCurvesSpec(results: Results): TopLevelSpec | null {
-  const multi = new Set(results.runs.filter((r) => r.iterations.length > 1).map((r) => r.method));
-  const rows: { method: string; seed: number; iteration: number; value: number }[] = [];
+/** Validation metric vs trajectory for each method with more than one trajectory: thin line per seed, bold mean. */
+export function trajectoryCurvesSpec(results: Results): TopLevelSpec | null {
+  const multi = new Set(results.runs.filter((r) => r.trajectories.length > 1).map((r) => r.method));
+  const rows: { method: string; seed: number; trajectory: number; value: number }[] = [];
   for (const run of results.runs) {
     if (!multi.has(run.method)) continue;
-    for (const it of run.iterations) {
+    for (const it of run.trajectories) {
       if (finite(it.valMetric))
-        rows.push({ method: run.method, seed: run.seed, iteration: it.iteration, value: it.valMetric });
+        rows.push({ method: run.method, seed: run.seed, trajectory: it.trajectory, value: it.valMetric });
     }
   }
   if (rows.length === 0) return null;
   const methods = sortMethods(rows.map((r) => r.method));
   const colors = { domain: methods, range: methodColors(methods) };
-  const maxIteration = Math.max(...rows.map((r) => r.iteration));
+  const maxTrajectory = Math.max(...rows.map((r) => r.trajectory));
   return {
     data: { values: rows },
     facet: { column: { field: 'method', type: 'nominal', sort: methods, title: null, header: { labelFontSize: 13 } } },
@@ -185,10 +185,10 @@ export function iterationCurvesSpec(results: Results): TopLevelSpec | null {
       height: 220,
       encoding: {
         x: {
-          field: 'iteration',
+          field: 'trajectory',
           type: 'quantitative',
-          title: 'iteration',
-          scale: { domain: [0, Math.max(1, maxIteration)], nice: false },
+          title: 'trajectory',
+          scale: { domain: [0, Math.max(1, maxTrajectory)], nice: false },
           axis: { tickMinStep: 1, format: 'd' },
         },
       },

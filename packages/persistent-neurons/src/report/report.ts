@@ -1,5 +1,5 @@
 import { escapeHtml, formatNumber } from './format.js';
-import { type Figure, iterationCurvesSpec, metricPerMethodSpec, renderSvg, sortMethods } from './plots.js';
+import { type Figure, metricPerMethodSpec, renderSvg, sortMethods, trajectoryCurvesSpec } from './plots.js';
 import type { Results, RunRecord, Stats } from './results-schema.js';
 
 function formatStats(s: Stats | undefined, total?: number): string {
@@ -157,16 +157,16 @@ function runsTable(results: Results): string {
     (a, b) => methods.indexOf(a.method) - methods.indexOf(b.method) || a.seed - b.seed,
   );
   const rows = runs.map((r) => {
-    const diverged = r.iterations.filter((it) => it.diverged).length;
+    const diverged = r.trajectories.filter((it) => it.diverged).length;
     return (
-      `<tr><td>${escapeHtml(r.method)}</td><td>${r.seed}</td><td>${r.iterations.length}</td><td>${r.selectedIteration}</td>` +
+      `<tr><td>${escapeHtml(r.method)}</td><td>${r.seed}</td><td>${r.trajectories.length}</td><td>${r.selectedTrajectory}</td>` +
       `<td>${formatNumber(r.final.trainLoss)}</td><td>${formatNumber(r.final.valMetric)}</td><td>${formatNumber(r.final.testMetric)}</td>` +
       `<td>${diverged}</td><td>${r.success === undefined ? '—' : r.success ? 'yes' : 'no'}</td></tr>`
     );
   });
   const { name } = results.metric;
   return (
-    `<details><summary>All ${results.runs.length} runs</summary><table><thead><tr><th>method</th><th>seed</th><th>iterations</th>` +
+    `<details><summary>All ${results.runs.length} runs</summary><table><thead><tr><th>method</th><th>seed</th><th>trajectories</th>` +
     `<th>selected</th><th>train loss</th><th>val ${escapeHtml(name)}</th><th>test ${escapeHtml(name)}</th><th>diverged</th><th>success</th>` +
     `</tr></thead><tbody>${rows.join('')}</tbody></table></details>`
   );
@@ -200,9 +200,9 @@ function genericFigures(results: Results): Figure[] {
       spec: metricPerMethodSpec(results),
     },
     {
-      title: `Validation ${name} per iteration`,
-      caption: 'Methods with more than one iteration: a thin line per seed, the bold line is the mean over seeds.',
-      spec: iterationCurvesSpec(results),
+      title: `Validation ${name} per trajectory`,
+      caption: 'Methods with more than one trajectory: a thin line per seed, the bold line is the mean over seeds.',
+      spec: trajectoryCurvesSpec(results),
     },
   ];
 }

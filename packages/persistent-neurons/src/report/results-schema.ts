@@ -12,8 +12,32 @@ export type Stats = z.infer<typeof stats>;
 
 const paired = z.object({ valMetric: stats, testMetric: stats });
 
-const iterationRecord = z.object({
-  iteration: z.number().int().nonnegative(),
+/**
+ * Version 1 files (and run directories) called the K runs from θ0 *iterations*; version 2 calls
+ * them trajectories. Each object schema below reads the old names too, so old files still load.
+ */
+function renamed<T extends z.ZodType>(names: Record<string, string>, schema: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const entries = Object.entries(value).map(([key, v]) => [
+      key in names && !(names[key] in value) ? names[key] : key,
+      v,
+    ]);
+    return Object.fromEntries(entries);
+  }, schema);
+}
+
+/** Version 1's `iteration` keys, anywhere in a JSON value (an experiment's details), as `trajectory`. */
+export function renameIterationKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(renameIterationKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [key === 'iteration' ? 'trajectory' : key, renameIterationKeys(v)]),
+  );
+}
+
+const trajectoryRecordObject = z.object({
+  trajectory: z.number().int().nonnegative(),
   trainLoss: z.number().nullable(),
   valMetric: z.number().nullable(),
   testMetric: z.number().nullable(),
@@ -22,13 +46,14 @@ const iterationRecord = z.object({
   distanceToTheta0: z.number().nullable(),
   distanceToPrevious: z.array(z.number().nullable()),
 });
+export const trajectoryRecordSchema = renamed({ iteration: 'trajectory' }, trajectoryRecordObject);
 
-const run = z.object({
+const runObject = z.object({
   seed: z.number().int(),
   /** standard, standard-long, reinit, persistent, or persistent-<scope> (partial persistence). */
   method: z.string().refine(isMethod, `not a method; one of ${METHOD_SYNTAX}`),
-  iterations: z.array(iterationRecord).min(1),
-  selectedIteration: z.number().int().nonnegative(),
+  trajectories: z.array(trajectoryRecordSchema).min(1),
+  selectedTrajectory: z.number().int().nonnegative(),
   final: z.object({
     trainLoss: z.number().nullable(),
     valMetric: z.number().nullable(),
@@ -38,16 +63,20 @@ const run = z.object({
   /** Where the selected model is saved (tfjs layers format), relative to the run directory. */
   model: z.string().optional(),
 });
-export type RunRecord = z.infer<typeof run>;
+export const runSchema = renamed({ iterations: 'trajectories', selectedIteration: 'selectedTrajectory' }, runObject);
+export type RunRecord = z.infer<typeof runSchema>;
 
-export const resultsSchema = z.object({
-  schemaVersion: z.literal(1),
+/** The version `results.json` is written in; version 1 files are read too. */
+export const RESULTS_VERSION = 2;
+
+const resultsObject = z.object({
+  schemaVersion: z.literal(RESULTS_VERSION),
   experiment: z.string(),
   preset: z.string(),
   seeds: z.array(z.number().int()),
   config: z.record(z.string(), z.unknown()),
   metric: z.object({ name: z.string(), higherIsBetter: z.boolean(), successThreshold: z.number().optional() }),
-  runs: z.array(run),
+  runs: z.array(runSchema),
   summary: z.record(
     z.string(),
     z.object({
@@ -80,4 +109,18 @@ export const resultsSchema = z.object({
   finishedAt: z.string(),
   durationSeconds: z.number(),
 });
+
+/** Results as written now, or by version 1 (whose trajectory names are read as today's). */
+export const resultsSchema = z.preprocess((value) => {
+  if (typeof value !== 'object' || value === null || (value as { schemaVersion?: unknown }).schemaVersion !== 1)
+    return value;
+  const old = value as Record<string, unknown> & { config?: Record<string, unknown> };
+  const { iterations, ...config } = old.config ?? {};
+  return {
+    ...old,
+    schemaVersion: RESULTS_VERSION,
+    config: iterations === undefined ? config : { ...config, trajectories: iterations },
+    details: renameIterationKeys(old.details),
+  };
+}, resultsObject);
 export type Results = z.infer<typeof resultsSchema>;

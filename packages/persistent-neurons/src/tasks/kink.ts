@@ -22,7 +22,7 @@ export const kinkDefaults = {
     test: 256,
     seed: 1,
   },
-  iterations: 4,
+  trajectories: 4,
   epochs: 250,
   optimizer: { name: 'sgd', learningRate: 0.05 },
   penalty: defaultPenaltySpec,
@@ -65,9 +65,9 @@ export class KinkTask implements TrainingTask {
     return this.model.replicas;
   }
 
-  startEpoch(iteration: number, epoch: number): void {
+  startEpoch(trajectory: number, epoch: number): void {
     const n = this.data.train.x.length;
-    this.order = this.replicaSeeds.map((seed) => permutation(n, mixSeed(seed, iteration, epoch)));
+    this.order = this.replicaSeeds.map((seed) => permutation(n, mixSeed(seed, trajectory, epoch)));
   }
 
   loss(step: number): tf.Tensor1D {

@@ -36,7 +36,7 @@ export const toy2dDefaults = {
   bowl: 0.15,
   start: [-0.2, 0.15],
   extent: 2.5,
-  iterations: 4,
+  trajectories: 4,
   epochs: 400,
   optimizer: { name: 'sgd', learningRate: 0.05 },
   penalty: {
@@ -94,7 +94,7 @@ export class Toy2dTask implements TrainingTask {
     return this.replicaSeeds.length;
   }
 
-  startEpoch(_iteration: number, _epoch: number): void {}
+  startEpoch(_trajectory: number, _epoch: number): void {}
 
   loss(): tf.Tensor1D {
     return surfaceLoss(this.surface, this.point as tf.Tensor2D);

@@ -43,7 +43,7 @@ function train(optimizer: OptimizerSpec, granularity: Granularity, divergeReplic
     return trainPersistent(
       task,
       methodOptions('persistent', {
-        iterations: 3,
+        trajectories: 3,
         epochs: 3,
         optimizer,
         penalty: { ...defaultPenaltySpec, granularity, lambda: 0.05 },

@@ -35,19 +35,19 @@ describe('memory over epochs', () => {
       metric: { name: 'accuracy', higherIsBetter: true, compute: accuracy },
     });
     const perEpoch: number[][] = [];
-    const perIteration: number[] = [];
+    const perTrajectory: number[] = [];
     const result = trainPersistent(task, {
-      iterations: 3,
+      trajectories: 3,
       epochs: 4,
       restart: 'theta0',
       optimizer: { name: 'momentum', learningRate: 0.05, momentum: 0.9 },
       penalty: defaultPenaltySpec,
       onEvent: (event) => {
         if (event.type === 'epoch') {
-          perEpoch[event.iteration] ??= [];
-          perEpoch[event.iteration].push(tf.memory().numTensors);
+          perEpoch[event.trajectory] ??= [];
+          perEpoch[event.trajectory].push(tf.memory().numTensors);
         }
-        if (event.type === 'iteration') perIteration.push(tf.memory().numTensors);
+        if (event.type === 'trajectory') perTrajectory.push(tf.memory().numTensors);
       },
     });
     // Within a trajectory nothing accumulates from epoch to epoch (the penalty's own tensors live
@@ -61,7 +61,7 @@ describe('memory over epochs', () => {
       );
     const weights = task.weights.length;
     assert.deepEqual(
-      perIteration.map((count) => count - perIteration[0]),
+      perTrajectory.map((count) => count - perTrajectory[0]),
       [0, weights, 2 * weights],
     );
     for (const solution of [...result.solutions, result.theta0]) for (const t of solution.values()) t.dispose();

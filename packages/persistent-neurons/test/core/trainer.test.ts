@@ -4,13 +4,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   defaultPenaltySpec,
   disposeSnapshot,
-  type IterationRecord,
   LayersTask,
   methodOptions,
   type OptimizerSpec,
   type Split,
-  selectIteration,
+  selectTrajectory,
   type TrainingTask,
+  type TrajectoryRecord,
   trainPersistent,
 } from '../../src/core/index.js';
 import { tf } from '../setup.js';
@@ -55,15 +55,15 @@ function bnTask(options: { seed?: number; shuffle?: boolean } = {}): LayersTask 
 function recordStarts(task: TrainingTask): Float32Array[][] {
   const starts: Float32Array[][] = [];
   const original = task.startEpoch.bind(task);
-  task.startEpoch = (iteration: number, epoch: number) => {
-    if (epoch === 0) starts[iteration] = task.weights.map((w) => w.variable.dataSync().slice() as Float32Array);
-    original(iteration, epoch);
+  task.startEpoch = (trajectory: number, epoch: number) => {
+    if (epoch === 0) starts[trajectory] = task.weights.map((w) => w.variable.dataSync().slice() as Float32Array);
+    original(trajectory, epoch);
   };
   return starts;
 }
 
 const sgd: OptimizerSpec = { name: 'sgd', learningRate: 0.05 };
-const settings = { iterations: 3, epochs: 2, optimizer: sgd, penalty: { ...defaultPenaltySpec, lambda: 0.05 } };
+const settings = { trajectories: 3, epochs: 2, optimizer: sgd, penalty: { ...defaultPenaltySpec, lambda: 0.05 } };
 
 describe('trainPersistent', () => {
   test('every trajectory starts from θ0 bit for bit, BatchNorm moving statistics included', () => {
@@ -84,13 +84,13 @@ describe('trainPersistent', () => {
   test('each trajectory gets a fresh optimizer: without a penalty, momentum trajectories repeat exactly', () => {
     const task = bnTask({ shuffle: false });
     const momentum: OptimizerSpec = { name: 'momentum', learningRate: 0.05, momentum: 0.9 };
-    const result = trainPersistent(task, { iterations: 2, epochs: 3, optimizer: momentum, restart: 'theta0' });
+    const result = trainPersistent(task, { trajectories: 2, epochs: 3, optimizer: momentum, restart: 'theta0' });
     for (const [name, first] of result.solutions[0])
       assert.deepEqual(result.solutions[1].get(name)?.dataSync(), first.dataSync(), name);
     // The penalty is what makes the second trajectory differ.
     const penalized = trainPersistent(task, {
       ...methodOptions('persistent', { ...settings, optimizer: momentum }),
-      iterations: 2,
+      trajectories: 2,
     });
     const kernel = task.weights[0].name;
     assert.notDeepEqual(penalized.solutions[1].get(kernel)?.dataSync(), penalized.solutions[0].get(kernel)?.dataSync());
@@ -129,15 +129,15 @@ describe('trainPersistent', () => {
   test('after a diverged trajectory, the next persistent one ignores its NaN end and trains normally', () => {
     const task = bnTask();
     const loss = task.loss.bind(task);
-    let iteration = 0;
+    let trajectory = 0;
     const startEpoch = task.startEpoch.bind(task);
     task.startEpoch = (k: number, epoch: number) => {
-      iteration = k;
+      trajectory = k;
       startEpoch(k, epoch);
     };
     // The first trajectory's loss is NaN; the weights it ends at are NaN.
-    task.loss = (step: number) => (iteration === 0 ? tf.mul(loss(step), Number.NaN) : loss(step));
-    const result = trainPersistent(task, { ...methodOptions('persistent', settings), iterations: 2 });
+    task.loss = (step: number) => (trajectory === 0 ? tf.mul(loss(step), Number.NaN) : loss(step));
+    const result = trainPersistent(task, { ...methodOptions('persistent', settings), trajectories: 2 });
     const [first, second] = result.records[0];
     assert.ok(first.diverged && !second.diverged, JSON.stringify(result.records[0]));
     assert.ok(Number.isFinite(second.valMetric) && Number.isFinite(second.trainLoss));
@@ -164,8 +164,8 @@ describe('trainPersistent', () => {
 });
 
 describe('selection', () => {
-  const record = (valMetric: number, testMetric: number, diverged = false): IterationRecord => ({
-    iteration: 0,
+  const record = (valMetric: number, testMetric: number, diverged = false): TrajectoryRecord => ({
+    trajectory: 0,
     trainLoss: 0,
     valMetric,
     testMetric,
@@ -178,9 +178,9 @@ describe('selection', () => {
   test('picks the best validation metric and never looks at test data', () => {
     // Test metrics rank the trajectories in the opposite order.
     const history = [record(0.5, 0.1), record(0.2, 0.9), record(0.3, 0.05)];
-    assert.equal(selectIteration(history, false), 1);
-    assert.equal(selectIteration(history, true), 0);
-    assert.equal(selectIteration([record(0.1, 0, true), record(0.4, 0)], false), 1, 'diverged never wins');
+    assert.equal(selectTrajectory(history, false), 1);
+    assert.equal(selectTrajectory(history, true), 0);
+    assert.equal(selectTrajectory([record(0.1, 0, true), record(0.4, 0)], false), 1, 'diverged never wins');
   });
 
   test('the trainer selects by validation on a real task whose test split disagrees', () => {

@@ -212,7 +212,7 @@ describe('alexnet and resnet on padded Fashion-MNIST (smoke presets, onednn back
         // trajectory is the standard one, bit for bit.
         for (const seed of [1, 2]) {
           const of = (method: string) => results.runs.find((r) => r.method === method && r.seed === seed)!;
-          for (const method of SCOPED) assert.deepEqual(of(method).iterations[0], of('standard').iterations[0]);
+          for (const method of SCOPED) assert.deepEqual(of(method).trajectories[0], of('standard').trajectories[0]);
         }
         const html = readFileSync(join(dir, 'report.html'), 'utf8');
         for (const method of SCOPED) assert.ok(html.includes(`${method} − reinit`), method);

@@ -134,12 +134,12 @@ describe('--resume redoes a damaged checkpoint, says so, and gives the uninterru
     const dir = copyOfFinished();
     const checkpoints = join(dir, 'checkpoints', 'persistent');
     rmSync(join(checkpoints, 'done.json'));
-    truncateSync(join(checkpoints, 'iteration-0.json'), 100);
+    truncateSync(join(checkpoints, 'trajectory-0.json'), 100);
     const { results, warnings, persistentSteps } = await resume(dir);
     assert.deepEqual(warnings, [
-      `${join(checkpoints, 'iteration-0.json')} is damaged (truncated JSON at byte 100); redoing trajectory 1 and after`,
+      `${join(checkpoints, 'trajectory-0.json')} is damaged (truncated JSON at byte 100); redoing trajectory 1 and after`,
     ]);
-    assert.equal(persistentSteps, run.config.iterations * stepsPerTrajectory);
+    assert.equal(persistentSteps, run.config.trajectories * stepsPerTrajectory);
     assertSameResults(results);
   });
 
@@ -147,13 +147,13 @@ describe('--resume redoes a damaged checkpoint, says so, and gives the uninterru
     const dir = copyOfFinished();
     const checkpoints = join(dir, 'checkpoints', 'persistent');
     rmSync(join(checkpoints, 'done.json'));
-    truncateSync(join(checkpoints, 'iteration-1.bin'), 50);
+    truncateSync(join(checkpoints, 'trajectory-1.bin'), 50);
     const { results, warnings, persistentSteps } = await resume(dir);
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(
       warnings[0],
       new RegExp(
-        `^${literal(join(checkpoints, 'iteration-1.bin'))} is damaged \\(50 bytes where iteration-1.json records \\d+\\); redoing trajectory 2 and after$`,
+        `^${literal(join(checkpoints, 'trajectory-1.bin'))} is damaged \\(50 bytes where trajectory-1.json records \\d+\\); redoing trajectory 2 and after$`,
       ),
     );
     assert.equal(persistentSteps, stepsPerTrajectory);
@@ -164,7 +164,7 @@ describe('--resume redoes a damaged checkpoint, says so, and gives the uninterru
     const dir = copyOfFinished();
     const checkpoints = join(dir, 'checkpoints', 'persistent');
     rmSync(join(checkpoints, 'done.json'));
-    const path = join(checkpoints, 'iteration-1.json');
+    const path = join(checkpoints, 'trajectory-1.json');
     const saved = JSON.parse(readFileSync(path, 'utf8'));
     saved.records.pop();
     writeFileSync(path, JSON.stringify(saved));
@@ -195,10 +195,10 @@ describe('--resume redoes a damaged checkpoint, says so, and gives the uninterru
     const dir = copyOfFinished();
     const checkpoints = join(dir, 'checkpoints', 'reinit');
     rmSync(join(checkpoints, 'done.json'));
-    truncateSync(join(checkpoints, 'iteration-1.json'), 100);
+    truncateSync(join(checkpoints, 'trajectory-1.json'), 100);
     const { code, stderr } = cli('run', 'kink', '--resume', dir);
     assert.equal(code, 0, stderr);
-    const warning = `pn: ${join(checkpoints, 'iteration-1.json')} is damaged (truncated JSON at byte 100); redoing trajectory 2 and after`;
+    const warning = `pn: ${join(checkpoints, 'trajectory-1.json')} is damaged (truncated JSON at byte 100); redoing trajectory 2 and after`;
     assert.equal(
       stderr
         .split('\n')
@@ -252,11 +252,11 @@ describe('a failed write leaves no temp file', () => {
 
   test('a checkpoint that cannot be written stops the run cleanly; --resume then finishes it', async () => {
     const dir = scratch();
-    const undo = failWrites((p) => p.includes(join('checkpoints', 'persistent', 'iteration-1.bin')));
+    const undo = failWrites((p) => p.includes(join('checkpoints', 'persistent', 'trajectory-1.bin')));
     try {
       await assert.rejects(
         runExperiment(run, { outDir: dir }),
-        (error) => error instanceof UsageError && /iteration-1.bin \(ENOSPC/.test(error.message),
+        (error) => error instanceof UsageError && /trajectory-1.bin \(ENOSPC/.test(error.message),
       );
     } finally {
       undo();

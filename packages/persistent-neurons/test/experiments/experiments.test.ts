@@ -24,13 +24,13 @@ async function loadSaved(modelJson: string): Promise<tfl.LayersModel> {
 }
 
 describe('experiments end to end (smoke presets)', () => {
-  test('toy2d: persistent iterations leave the first minimum for lower ones', async () => {
+  test('toy2d: persistent trajectories leave the first minimum for lower ones', async () => {
     const dir = scratch();
     const results = await runExperiment(resolveConfig('toy2d', 'smoke'), { outDir: dir });
     resultsSchema.parse(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
     const persistent = results.runs.find((r) => r.method === 'persistent' && r.seed === 1)!;
     const standard = results.runs.find((r) => r.method === 'standard' && r.seed === 1)!;
-    const ends = persistent.iterations.map((r) => r.valMetric!);
+    const ends = persistent.trajectories.map((r) => r.valMetric!);
     assert.equal(ends[0], standard.final.valMetric, 'the first persistent trajectory is the standard one');
     assert.equal(new Set(ends.map((v) => v.toFixed(3))).size, ends.length, `distinct minima: ${ends}`);
     assert.ok(
@@ -75,8 +75,8 @@ describe('experiments end to end (smoke presets)', () => {
     // standard-long K·E, reinit K·E, then persistent's first trajectory E.
     const kink = run.config as unknown as { data: { train: number }; batchSize: number };
     const stepsPerEpoch = Math.ceil(kink.data.train / kink.batchSize);
-    const { epochs, iterations } = run.config;
-    const stopAt = stepsPerEpoch * epochs * (1 + 2 * iterations + 1) + 3;
+    const { epochs, trajectories } = run.config;
+    const stopAt = stepsPerEpoch * epochs * (1 + 2 * trajectories + 1) + 3;
     let steps = 0;
     await assert.rejects(
       runExperiment(run, {
@@ -89,10 +89,10 @@ describe('experiments end to end (smoke presets)', () => {
     );
     assert.throws(() => readFileSync(join(dir, 'results.json')), /ENOENT/, 'no results from a stopped run');
     assert.ok(
-      readFileSync(join(dir, 'checkpoints', 'persistent', 'iteration-0.json')),
+      readFileSync(join(dir, 'checkpoints', 'persistent', 'trajectory-0.json')),
       'persistent resumes from its checkpoint',
     );
-    assert.throws(() => readFileSync(join(dir, 'checkpoints', 'persistent', 'iteration-1.json')), /ENOENT/);
+    assert.throws(() => readFileSync(join(dir, 'checkpoints', 'persistent', 'trajectory-1.json')), /ENOENT/);
     const resumed = await runExperiment(run, { outDir: dir, resume: true });
     assert.deepEqual(resumed.runs, whole.runs);
     assert.deepEqual(resumed.summary, whole.summary);

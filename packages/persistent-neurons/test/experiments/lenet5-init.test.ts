@@ -9,7 +9,7 @@ import { resolveConfig, runExperiment } from '../../src/experiments/index.js';
 import { resultsSchema } from '../../src/report/results-schema.js';
 import { tf } from '../setup.js';
 
-type Saturation = { method: string; seed: number; iteration: number; layers: Record<string, number> }[];
+type Saturation = { method: string; seed: number; trajectory: number; layers: Record<string, number> }[];
 
 // LeNet-5 trains ~500× faster on the native backend; on tfjs's cpu one smoke run takes minutes.
 const skip = !existsSync(FASHION_MNIST_DIR)
@@ -33,7 +33,7 @@ describe('lenet5-init on Fashion-MNIST (smoke preset, onednn backend)', { skip }
       assert.ok(r.final.testMetric! >= 0 && r.final.testMetric! <= 1 && existsSync(join(dir, r.model!)));
     // One saturation record per method, seed and trajectory, a fraction per hidden layer.
     const saturation = (results.details as { saturation: Saturation }).saturation;
-    const trajectories = results.runs.reduce((n, r) => n + r.iterations.length, 0);
+    const trajectories = results.runs.reduce((n, r) => n + r.trajectories.length, 0);
     assert.equal(saturation.length, trajectories);
     for (const { layers } of saturation) {
       assert.deepEqual(Object.keys(layers), ['conv1', 'conv2', 'fc1', 'fc2']);

@@ -10,7 +10,7 @@ import { type Results, type RunRecord, resultsSchema } from '../../src/report/re
 import '../setup.js';
 
 const settings = {
-  iterations: 3,
+  trajectories: 3,
   epochs: 2,
   optimizer: { name: 'sgd', learningRate: 0.1 } as const,
   penalty: defaultPenaltySpec,
@@ -30,7 +30,7 @@ describe('method labels: persistent-<scope> is partial persistence', () => {
   test('a scoped method penalizes the scope’s layers; plain persistent keeps penalty.layers', () => {
     assert.deepEqual(methodOptions('persistent-conv', settings).penalty?.layers, ['conv1', 'conv2']);
     assert.deepEqual(methodOptions('persistent-classifier', settings), {
-      iterations: 3,
+      trajectories: 3,
       epochs: 2,
       optimizer: settings.optimizer,
       restart: 'theta0',
@@ -95,7 +95,7 @@ describe('config validation of methods and scopes', () => {
 /** A run of `method` on `seed` whose selected trajectory has validation accuracy `val`. */
 function run(method: Method, seed: number, val: number): RunRecord {
   const record = {
-    iteration: 0,
+    trajectory: 0,
     trainLoss: 1,
     valMetric: val,
     testMetric: val - 0.01,
@@ -107,15 +107,15 @@ function run(method: Method, seed: number, val: number): RunRecord {
   return {
     seed,
     method,
-    iterations: [record],
-    selectedIteration: 0,
+    trajectories: [record],
+    selectedTrajectory: 0,
     final: { trainLoss: 1, valMetric: val, testMetric: val - 0.01 },
   };
 }
 
 function results(runs: RunRecord[], paired: Partial<Results>): Results {
   return resultsSchema.parse({
-    schemaVersion: 1,
+    schemaVersion: 2,
     experiment: 'resnet',
     preset: 'quick',
     seeds: [1, 2, 3],

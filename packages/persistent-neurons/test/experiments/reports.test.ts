@@ -17,29 +17,29 @@ const SEEDS = [0, 1, 2, 3];
 const K = 3;
 const EVIL = '<img src=x onerror=alert(1)>';
 
-/** Runs whose iteration metrics come from `metric(method, seed, iteration)` (null = diverged); summary and paired follow. */
+/** Runs whose trajectory metrics come from `metric(method, seed, trajectory)` (null = diverged); summary and paired follow. */
 function buildResults(
   experiment: string,
   metricName: string,
-  metric: (method: Method, seed: number, iteration: number) => { val: number | null; test: number | null },
+  metric: (method: Method, seed: number, trajectory: number) => { val: number | null; test: number | null },
   details: Record<string, unknown>,
   successThreshold?: number,
 ): Results {
   const runs: RunRecord[] = [];
   for (const method of METHODS) {
-    const iterations = method === 'reinit' || method === 'persistent' ? K : 1;
+    const trajectories = method === 'reinit' || method === 'persistent' ? K : 1;
     for (const seed of SEEDS) {
-      const records = Array.from({ length: iterations }, (_, iteration) => {
-        const m = metric(method, seed, iteration);
+      const records = Array.from({ length: trajectories }, (_, trajectory) => {
+        const m = metric(method, seed, trajectory);
         return {
-          iteration,
+          trajectory,
           trainLoss: m.val === null ? null : m.val * 0.8,
           valMetric: m.val,
           testMetric: m.test,
           diverged: m.val === null,
           epochs: 20,
-          distanceToTheta0: 1 + iteration,
-          distanceToPrevious: Array.from({ length: iteration }, (_, j) => iteration - j),
+          distanceToTheta0: 1 + trajectory,
+          distanceToPrevious: Array.from({ length: trajectory }, (_, j) => trajectory - j),
         };
       });
       let selected = 0;
@@ -51,8 +51,8 @@ function buildResults(
       runs.push({
         seed,
         method,
-        iterations: records,
-        selectedIteration: selected,
+        trajectories: records,
+        selectedTrajectory: selected,
         final: { trainLoss: sel.trainLoss, valMetric: sel.valMetric, testMetric: sel.testMetric },
         ...(successThreshold === undefined
           ? {}
@@ -66,7 +66,7 @@ function buildResults(
     summary[method] = {
       runs: mine.length,
       ...(successThreshold === undefined ? {} : { successRate: mine.filter((r) => r.success).length / mine.length }),
-      diverged: mine.filter((r) => r.iterations.some((it) => it.diverged)).length,
+      diverged: mine.filter((r) => r.trajectories.some((it) => it.diverged)).length,
       valMetric: stats(mine.map((r) => r.final.valMetric)),
       testMetric: stats(mine.map((r) => r.final.testMetric)),
     };
@@ -82,14 +82,14 @@ function buildResults(
       }),
     );
   return resultsSchema.parse({
-    schemaVersion: 1,
+    schemaVersion: 2,
     experiment,
     preset: 'quick',
     seeds: SEEDS,
     config: {
       experiment,
       preset: 'quick',
-      iterations: K,
+      trajectories: K,
       epochs: 20,
       optimizer: { name: 'sgd', learningRate: 0.05 },
       penalty: { kind: 'persistent', strength: 0.5, radius: 0.3 },
@@ -131,18 +131,18 @@ function toy2dResults(): Results {
   const trajectories: {
     method: string;
     seed: number;
-    iteration: number;
+    trajectory: number;
     points: [number, number][];
     endLoss: number;
   }[] = [];
   for (const method of METHODS) {
-    const iterations = method === 'reinit' || method === 'persistent' ? K : 1;
+    const count = method === 'reinit' || method === 'persistent' ? K : 1;
     for (const seed of SEEDS.slice(0, 3)) {
-      for (let iteration = 0; iteration < iterations; iteration++) {
-        const r = rng(seed * 100 + iteration * 7 + method.length);
-        // Persistent pushes each later iteration away along a different direction; the others just add noise.
-        const angle = method === 'persistent' ? (iteration * 2 * Math.PI) / K + seed : r() * 2 * Math.PI;
-        const push = method === 'persistent' && iteration > 0 ? 0.9 : 0.35;
+      for (let trajectory = 0; trajectory < count; trajectory++) {
+        const r = rng(seed * 100 + trajectory * 7 + method.length);
+        // Persistent pushes each later trajectory away along a different direction; the others just add noise.
+        const angle = method === 'persistent' ? (trajectory * 2 * Math.PI) / K + seed : r() * 2 * Math.PI;
+        const push = method === 'persistent' && trajectory > 0 ? 0.9 : 0.35;
         let [x, y] = method === 'reinit' ? [start[0] + (r() - 0.5) * 0.6, start[1] + (r() - 0.5) * 0.6] : start;
         const points: [number, number][] = [[x, y]];
         for (let step = 0; step < 120; step++) {
@@ -153,16 +153,16 @@ function toy2dResults(): Results {
           points.push([x, y]);
         }
         const l = f(x, y);
-        endLoss.set(`${method}/${seed}/${iteration}`, l);
-        trajectories.push({ method, seed, iteration, points, endLoss: l });
+        endLoss.set(`${method}/${seed}/${trajectory}`, l);
+        trajectories.push({ method, seed, trajectory, points, endLoss: l });
       }
     }
   }
   return buildResults(
     'toy2d',
     'loss',
-    (method, seed, iteration) => {
-      const l = endLoss.get(`${method}/${seed}/${iteration}`) ?? 0.5 + 0.1 * seed;
+    (method, seed, trajectory) => {
+      const l = endLoss.get(`${method}/${seed}/${trajectory}`) ?? 0.5 + 0.1 * seed;
       // Seed 3 of standard-long diverged.
       if (method === 'standard-long' && seed === 3) return { val: null, test: null };
       return { val: l, test: null };
@@ -190,10 +190,10 @@ function kinkResults(): Results {
   return buildResults(
     'kink',
     'mse',
-    (method, seed, iteration) => {
-      if (method === 'reinit' && seed === 2 && iteration === 1) return { val: null, test: null };
+    (method, seed, trajectory) => {
+      if (method === 'reinit' && seed === 2 && trajectory === 1) return { val: null, test: null };
       const base = quality[method] ** 2 * 0.05 + 0.002;
-      const val = base * (1 + 0.3 * seed) * (1 + 0.2 * Math.abs(iteration - 1));
+      const val = base * (1 + 0.3 * seed) * (1 + 0.2 * Math.abs(trajectory - 1));
       return { val, test: val * 1.1 };
     },
     { linearFitMse: 0.1234567, data, fits },
@@ -258,12 +258,12 @@ describe('formatNumber', () => {
 });
 
 describe('renderReport', () => {
-  it('renders a toy2d run: summary, paired difference, metric, iteration and trajectory plots', async () => {
+  it('renders a toy2d run: summary, paired difference, metric, trajectory and trajectory plots', async () => {
     const results = toy2dResults();
     const html = await render('toy2d', results);
     assertSelfContainedDocument(html);
     assert.ok(html.includes('<title>Persistent Neurons — toy2d (quick)</title>'));
-    assert.equal(count(html, '<svg'), 3, 'metric per method, per iteration, loss surface');
+    assert.equal(count(html, '<svg'), 3, 'metric per method, per trajectory, loss surface');
     assert.equal(count(html, '</svg>'), 3);
     for (const method of METHODS) assert.ok(html.includes(`<th scope="row">${method}</th>`), method);
     const s = results.summary.persistent;
@@ -279,7 +279,7 @@ describe('renderReport', () => {
     assert.ok(html.includes(formatNumber(Math.abs(paired.mean))));
     // No test metric anywhere: no test columns, no test paired line.
     assert.ok(!html.includes('test loss mean'));
-    // The trajectory plot: start marker, per-iteration labels, iso-lines.
+    // The trajectory plot: start marker, per-trajectory labels, iso-lines.
     assert.ok(html.includes('persistent #2'));
     assert.ok(html.includes('Trajectories on the loss surface'));
     assert.ok(html.includes('<a href="http://127.0.0.1:4173/#landscape">the explorer</a>'));
@@ -292,7 +292,7 @@ describe('renderReport', () => {
     const results = kinkResults();
     const html = await render('kink', results);
     assertSelfContainedDocument(html);
-    assert.equal(count(html, '<svg'), 3, 'metric per method, per iteration, fits');
+    assert.equal(count(html, '<svg'), 3, 'metric per method, per trajectory, fits');
     for (const method of METHODS) assert.ok(html.includes(`<th scope="row">${method}</th>`), method);
     assert.ok(html.includes('test mse mean ± std'));
     assert.ok(html.includes(formatNumber(results.summary.reinit.testMetric.median)));
@@ -307,7 +307,7 @@ describe('renderReport', () => {
     const runs = base.runs.map((r) => ({
       ...r,
       final: { trainLoss: null, valMetric: null, testMetric: null },
-      iterations: r.iterations.map((it) => ({
+      trajectories: r.trajectories.map((it) => ({
         ...it,
         valMetric: null,
         testMetric: null,

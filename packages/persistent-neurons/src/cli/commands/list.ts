@@ -8,7 +8,7 @@ export function listCommand(): Command {
       for (const preset of PRESETS) {
         const c = experiment.presets[preset];
         process.stdout.write(
-          `  ${preset.padEnd(6)} ${c.seeds} seeds, K=${c.iterations}, E=${c.epochs}, ${c.optimizer.name}\n`,
+          `  ${preset.padEnd(6)} ${c.seeds} seeds, K=${c.trajectories}, E=${c.epochs}, ${c.optimizer.name}\n`,
         );
       }
     }

@@ -52,7 +52,7 @@ export const kink: Experiment<KinkConfig, KinkDetails> = {
     '1→h→h→1 ReLU net on a kinked target, inputs far from 0: default init puts every kink at 0, outside the data',
   schema: kinkConfigSchema as z.ZodType<KinkConfig>,
   presets: {
-    smoke: { ...base, seeds: 4, iterations: 2, epochs: 20, hidden: [8, 8], plotSeeds: 2 },
+    smoke: { ...base, seeds: 4, trajectories: 2, epochs: 20, hidden: [8, 8], plotSeeds: 2 },
     quick: base,
     paper: { ...base, seeds: 50 },
   },

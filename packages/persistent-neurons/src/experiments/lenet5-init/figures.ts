@@ -8,7 +8,7 @@ export const saturationSchema = {
     z.object({
       method: z.string(),
       seed: z.number(),
-      iteration: z.number(),
+      trajectory: z.number(),
       layers: z.record(z.string(), z.number().nullable()).nullable(),
     }),
   ),
@@ -18,9 +18,9 @@ type Saturation = z.infer<z.ZodObject<typeof saturationSchema>>['saturation'];
 
 /** Mean saturation over seeds per layer and trajectory, one panel per method. */
 export function saturationFigures(details: { saturation?: Saturation }): Figure[] {
-  const rows = (details.saturation ?? []).flatMap(({ method, seed, iteration, layers }) =>
+  const rows = (details.saturation ?? []).flatMap(({ method, seed, trajectory, layers }) =>
     Object.entries(layers ?? {}).flatMap(([layer, value]) =>
-      value === null ? [] : [{ method, seed, trajectory: iteration + 1, layer, value }],
+      value === null ? [] : [{ method, seed, trajectory: trajectory + 1, layer, value }],
     ),
   );
   if (!rows.length) return [];

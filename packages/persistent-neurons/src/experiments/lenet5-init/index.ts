@@ -20,7 +20,7 @@ export interface Lenet5InitConfig extends ImageConfig {
 const base: Lenet5InitConfig = {
   seeds: 3,
   methods: ['standard', 'standard-long', 'reinit', 'persistent'],
-  iterations: 3,
+  trajectories: 3,
   epochs: 2,
   optimizer: { name: 'sgd', learningRate: 0.05 },
   penalty: defaultPenaltySpec,
@@ -69,7 +69,7 @@ export const lenet5Init = imageExperiment<Lenet5InitConfig, Record<string, numbe
     smoke: {
       ...base,
       seeds: 2,
-      iterations: 2,
+      trajectories: 2,
       epochs: 1,
       batchSize: 32,
       data: { ...base.data, train: 128, validation: 64, test: 64 },
@@ -79,7 +79,7 @@ export const lenet5Init = imageExperiment<Lenet5InitConfig, Record<string, numbe
     paper: {
       ...base,
       seeds: 5,
-      iterations: 3,
+      trajectories: 3,
       epochs: 3,
       data: { ...base.data, train: 12000, validation: 3000, test: 10000 },
     },
@@ -98,7 +98,7 @@ export const lenet5Init = imageExperiment<Lenet5InitConfig, Record<string, numbe
   details: {
     shape: saturationSchema,
     make: (measured) => ({
-      saturation: measured.map(({ method, seed, iteration, value }) => ({ method, seed, iteration, layers: value })),
+      saturation: measured.map(({ method, seed, trajectory, value }) => ({ method, seed, trajectory, layers: value })),
     }),
   },
   figures: saturationFigures,

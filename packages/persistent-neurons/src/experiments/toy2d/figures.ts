@@ -33,7 +33,7 @@ export const toy2dDetailsSchema = z.object({
     z.object({
       method: z.string(),
       seed: z.number(),
-      iteration: z.number(),
+      trajectory: z.number(),
       points: z.array(z.tuple([measured, measured])),
       endLoss: measured,
     }),
@@ -48,19 +48,19 @@ export function toy2dFigures(details: Toy2dDetails): Figure[] {
       title: 'Trajectories on the loss surface',
       caption:
         'The loss surface (darker = higher loss, thin lines are iso-loss contours) with every trajectory, one panel per method; ' +
-        'shades of a colour are the iterations, the black cross is the shared start θ0, circles are end points labelled with their loss.',
+        'shades of a colour are the trajectories, the black cross is the shared start θ0, circles are end points labelled with their loss.',
       spec: toy2dSpec(details),
     },
   ];
 }
 
-function trajectoryLabel(t: { method: string; iteration: number }, singleIteration: Set<string>): string {
-  return singleIteration.has(t.method) ? t.method : `${t.method} #${t.iteration}`;
+function trajectoryLabel(t: { method: string; trajectory: number }, singleTrajectory: Set<string>): string {
+  return singleTrajectory.has(t.method) ? t.method : `${t.method} #${t.trajectory}`;
 }
 
 /**
  * The toy2d loss surface (heatmap with iso-lines) with every trajectory drawn on it, one panel per method;
- * colour = method (hue) and iteration (shade), the start point as a black cross, end points labelled with their loss.
+ * colour = method (hue) and trajectory (shade), the start point as a black cross, end points labelled with their loss.
  */
 export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
   const { surface, start } = details;
@@ -101,21 +101,21 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
   }
 
   // Trajectories, at most 300 points each.
-  const iterationsOf = new Map<string, Set<number>>();
+  const trajectoriesOf = new Map<string, Set<number>>();
   for (const t of trajectories) {
-    const s = iterationsOf.get(t.method) ?? new Set<number>();
-    s.add(t.iteration);
-    iterationsOf.set(t.method, s);
+    const s = trajectoriesOf.get(t.method) ?? new Set<number>();
+    s.add(t.trajectory);
+    trajectoriesOf.set(t.method, s);
   }
-  const singleIteration = new Set([...iterationsOf].filter(([, s]) => s.size <= 1).map(([m]) => m));
+  const singleTrajectory = new Set([...trajectoriesOf].filter(([, s]) => s.size <= 1).map(([m]) => m));
   const methods = sortMethods(trajectories.map((t) => t.method));
   const labelDomain: string[] = [];
   const labelRange: string[] = [];
   methods.forEach((method, mi) => {
-    const its = [...(iterationsOf.get(method) ?? [])].sort((p, q) => p - q);
+    const its = [...(trajectoriesOf.get(method) ?? [])].sort((p, q) => p - q);
     const hue = METHOD_HUE[method] ?? (mi * 67 + 100) % 360;
-    its.forEach((iteration, k) => {
-      labelDomain.push(trajectoryLabel({ method, iteration }, singleIteration));
+    its.forEach((trajectory, k) => {
+      labelDomain.push(trajectoryLabel({ method, trajectory }, singleTrajectory));
       const light = its.length <= 1 ? 42 : 28 + (40 * k) / (its.length - 1);
       labelRange.push(`hsl(${hue}, 80%, ${light.toFixed(0)}%)`);
     });
@@ -133,7 +133,7 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
     text: string;
   }[] = [];
   trajectories.forEach((t, id) => {
-    const label = trajectoryLabel(t, singleIteration);
+    const label = trajectoryLabel(t, singleTrajectory);
     const pts = t.points.filter((p): p is [number, number] => finite(p[0]) && finite(p[1]));
     for (const i of sampleIndices(pts.length, 300)) {
       pathRows.push({ id, label, method: t.method, seed: t.seed, order: i, x: pts[i][0], y: pts[i][1] });

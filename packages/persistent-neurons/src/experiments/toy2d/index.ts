@@ -34,9 +34,9 @@ export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
   description: 'a 2-D loss surface with several minima; gradient descent from a fixed start stops in a poor one',
   schema: toy2dConfigSchema as z.ZodType<Toy2dConfig>,
   presets: {
-    smoke: { ...base, seeds: 2, iterations: 3, epochs: 150 },
+    smoke: { ...base, seeds: 2, trajectories: 3, epochs: 150 },
     quick: base,
-    paper: { ...base, seeds: 20, iterations: 6, epochs: 1000 },
+    paper: { ...base, seeds: 20, trajectories: 6, epochs: 1000 },
   },
   details: toy2dDetailsSchema,
   layers: () => ['point'],
@@ -59,12 +59,12 @@ export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
       },
       details: toy2dDetailsSchema.shape.trajectories.element,
       async finish(method, _task, result, _seeds, paths): Promise<{ details: Trajectory[] }> {
-        const trajectories = paths.map((points, iteration) => ({
+        const trajectories = paths.map((points, trajectory) => ({
           method,
           seed: 1,
-          iteration,
+          trajectory,
           points,
-          endLoss: result.records[0][iteration].valMetric,
+          endLoss: result.records[0][trajectory].valMetric,
         }));
         return { details: trajectories };
       },
@@ -81,7 +81,7 @@ export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
       .filter((t) => t.method === 'persistent')
       .map((t) => {
         const [x, y] = t.points.at(-1) ?? [null, null];
-        return `persistent trajectory ${t.iteration + 1} (seed 1): ends at (${x?.toFixed(3)}, ${y?.toFixed(3)}), loss ${t.endLoss?.toFixed(4)}`;
+        return `persistent trajectory ${t.trajectory + 1} (seed 1): ends at (${x?.toFixed(3)}, ${y?.toFixed(3)}), loss ${t.endLoss?.toFixed(4)}`;
       }),
   explorerPanel: '#landscape',
 };
