@@ -240,7 +240,7 @@ function explorerLink(panel = ''): string {
 export interface ReportExtras {
   /** The experiment's own figures, after the generic ones. */
   figures?: readonly Figure[];
-  /** The explorer panel showing this experiment live (a URL fragment such as `#kink`). */
+  /** The explorer panel showing this experiment live (a URL fragment such as `#landscape`). */
   explorerPanel?: string;
   /** A remark shown under the title (e.g. why the experiment's figures are missing). */
   note?: string;

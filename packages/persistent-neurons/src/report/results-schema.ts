@@ -94,7 +94,7 @@ const resultsObject = z.object({
    * method; `paired` is its `persistent` entry. Absent in results written before scopes existed.
    */
   pairedVsReinit: z.record(z.string(), paired).optional(),
-  /** Experiment-specific data for plots (toy2d trajectories, kink fits). */
+  /** What the experiment records beyond the runs (its figures' data), checked by its own schema. */
   details: z.record(z.string(), z.unknown()),
   environment: z.object({
     backend: z.string(),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -104,5 +104,56 @@ describe('pn: bad input gives one clear line and exit code 2', () => {
     const { code, stdout } = run('list');
     assert.equal(code, 0);
     for (const word of ['toy2d', 'kink', 'smoke', 'quick', 'paper']) assert.match(stdout, new RegExp(word));
+  });
+});
+
+describe('pn: version, resume by directory, ablation of any experiment', () => {
+  test('pn --version prints the package version', () => {
+    const { code, stdout } = run('--version');
+    assert.equal(code, 0);
+    const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    assert.equal(stdout.trim(), manifest.version);
+  });
+
+  test('pn run --resume DIR needs no experiment name; a different name is refused', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pn-resume-')), 'run');
+    assert.equal(run('run', 'toy2d', '--preset', 'smoke', '--out', dir).code, 0);
+    const first = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    const resumed = run('run', '--resume', dir);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const again = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    assert.deepEqual(again.runs, first.runs);
+    const wrong = run('run', 'kink', '--resume', dir);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /holds a toy2d run, not kink/);
+    const none = run('run');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /name an experiment .* or give --resume DIR/);
+  });
+
+  test('pn ablation takes any experiment: each setting is a run, the table compares it with reinit', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pn-ablation-')), 'toy2d');
+    const args = ['ablation', 'toy2d', '--preset', 'smoke', '--kinds', 'gaussian', '--granularities', 'global'];
+    const first = run(...args, '--lambdas', '1,3', '--out', out);
+    assert.equal(first.code, 0, first.stderr);
+    const rows = first.stdout.split('\n').filter((line) => line.startsWith('|'));
+    assert.equal(rows.length, 5, first.stdout); // header, separator, reinit, λ = 1 and λ = 3
+    assert.match(rows[0], /median val loss/);
+    assert.match(rows[2], /^\| reinit \| — \| — \|/);
+    for (const lambda of ['1', '3']) {
+      assert.ok(
+        rows.some((row) => row.startsWith(`| gaussian | global | ${lambda} |`)),
+        lambda,
+      );
+      const results = JSON.parse(readFileSync(join(out, `gaussian-global-${lambda}`, 'results.json'), 'utf8'));
+      assert.deepEqual(Object.keys(results.summary), ['persistent']);
+      assert.equal(results.config.penalty.lambda, Number(lambda));
+    }
+    assert.equal(readFileSync(join(out, 'ablation.md'), 'utf8').trim(), rows.join('\n'));
+    // A second ablation in the same directory reads the finished settings and runs only the new one.
+    const second = run(...args, '--lambdas', '3,10', '--out', out);
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /gaussian-global-3 persistent/);
+    assert.match(second.stderr, /gaussian-global-10 persistent/);
   });
 });

@@ -20,7 +20,7 @@ export function benchCommand(): Command {
       .option('--threads <list>', 'thread counts, comma-separated (same on every side)', '1,2')
       .option('--workloads <list>', `comma-separated, from ${names.join(', ')}`, names.join(','))
       .option('--steps <n>', 'timed steps (the median is reported)', positiveInteger('--steps'), 10)
-      // V8 compiles the hot JavaScript over the first steps: a LeNet-5 step takes 13–29 ms in steps
+      // V8 compiles the hot JavaScript over the first steps: a small CNN step takes 13–29 ms in steps
       // 1–8 and 9–11 ms from step 9 on. PyTorch gets the same warm-up.
       .option('--warm-up <n>', 'untimed steps first, on onednn and PyTorch alike', positiveInteger('--warm-up'), 10)
       .option('--no-cpu', 'skip the tfjs cpu backend')

@@ -55,7 +55,7 @@ export function runCommand(): Command {
     .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
     .option(
       '--data-dir <dir>',
-      'the data directory: MNIST format for lenet5-init, CIFAR-10 binary or MNIST format for alexnet and resnet (default: Debian Fashion-MNIST)',
+      'the directory of the data files the experiment reads (the format is in pn list; default: Debian Fashion-MNIST)',
     )
     .action(async (name: string | undefined, options: RunFlags) => {
       if (options.resume) {
