@@ -50,7 +50,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" >"$stamp"
 fi
 
-npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons packages/explorer >&2
+npx --no-install tsc -b packages/tfjs-backend-onednn packages/persistent-neurons packages/cli packages/explorer >&2
 
 # The explorer page (vite), rebuilt when it or the library it bundles is newer than the last build.
 explorer=packages/explorer

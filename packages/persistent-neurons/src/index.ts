@@ -1,2 +1,3 @@
-// The method: browser-safe, no Node imports. Experiments and the CLI live under ./experiments.
+// The method as a library: browser-safe (tfjs only, no Node imports). The synthetic tasks the
+// explorer trains are under `persistent-neurons/tasks`.
 export * from './core/index.js';

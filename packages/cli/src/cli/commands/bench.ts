@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { benchTable, runBench } from '../../bench/bench.js';
+import { WORKLOADS, type WorkloadName } from '../../bench/workloads.js';
+import { loadOneDnn } from '../../native-backend.js';
+import { choiceList, numberList, positiveInteger } from '../options.js';
+
+interface BenchFlags {
+  threads: string;
+  workloads: string;
+  steps: number;
+  warmUp: number;
+  cpu: boolean;
+  json?: boolean;
+}
+
+export function benchCommand(): Command {
+  const names = Object.keys(WORKLOADS) as WorkloadName[];
+  return (
+    new Command('bench')
+      .description('training-step time of the workloads on onednn, tfjs cpu and PyTorch, side by side')
+      .option('--threads <list>', 'thread counts, comma-separated (same on every side)', '1,2')
+      .option('--workloads <list>', `comma-separated, from ${names.join(', ')}`, names.join(','))
+      .option('--steps <n>', 'timed steps (the median is reported)', positiveInteger('--steps'), 10)
+      // V8 compiles the hot JavaScript over the first steps: a small CNN step takes 13–29 ms in steps
+      // 1–8 and 9–11 ms from step 9 on. PyTorch gets the same warm-up.
+      .option('--warm-up <n>', 'untimed steps first, on onednn and PyTorch alike', positiveInteger('--warm-up'), 10)
+      .option('--no-cpu', 'skip the tfjs cpu backend')
+      .option('--json', 'print only one JSON object on stdout')
+      .action(async (options: BenchFlags) => {
+        await loadOneDnn();
+        const result = runBench({
+          workloads: choiceList(options.workloads, names, '--workloads'),
+          threads: numberList(options.threads, '--threads', 'positive integers', (n) => Number.isInteger(n) && n >= 1),
+          steps: options.steps,
+          warmUp: options.warmUp,
+          noCpu: !options.cpu,
+          cpuBudgetMs: 60_000,
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${benchTable(result.rows)}\n`);
+      })
+  );
+}
