@@ -86,6 +86,11 @@ export function cellEdges(coords: readonly number[]): number[] {
   return edges;
 }
 
+/** The width of each of `columns` panels side by side, so that together they fill the report's width. */
+export function panelWidth(columns: number, total = 1080): number {
+  return Math.max(140, Math.floor(total / Math.max(1, columns)) - 70);
+}
+
 /** Deterministic jitter in [−1, 1] for the i-th point of a strip. */
 function jitter(i: number): number {
   return (((i * 0.6180339887 + 0.31) % 1) - 0.5) * 2;
@@ -119,7 +124,7 @@ export function metricPerMethodSpec(results: Results): TopLevelSpec | null {
     data: { values: rows },
     facet: { column: { field: 'split', type: 'nominal', sort: splits, title: null, header: { labelFontSize: 13 } } },
     spec: {
-      width: Math.max(160, 70 * methods.length),
+      width: panelWidth(splits.length),
       height: 260,
       layer: [
         {
@@ -155,7 +160,8 @@ export function metricPerMethodSpec(results: Results): TopLevelSpec | null {
         },
       ],
     },
-    resolve: { scale: { y: 'shared' } },
+    // Validation and test metrics differ in range: each panel has its own y scale and axis.
+    resolve: { scale: { y: 'independent' }, axis: { y: 'independent' } },
   };
 }
 
@@ -170,7 +176,7 @@ export function trajectoryCurvesSpec(results: Results): TopLevelSpec | null {
     if (!multi.has(run.method)) continue;
     for (const it of run.trajectories) {
       if (finite(it.valMetric))
-        rows.push({ method: run.method, seed: run.seed, trajectory: it.trajectory, value: it.valMetric });
+        rows.push({ method: run.method, seed: run.seed, trajectory: it.trajectory + 1, value: it.valMetric });
     }
   }
   if (rows.length === 0) return null;
@@ -181,14 +187,14 @@ export function trajectoryCurvesSpec(results: Results): TopLevelSpec | null {
     data: { values: rows },
     facet: { column: { field: 'method', type: 'nominal', sort: methods, title: null, header: { labelFontSize: 13 } } },
     spec: {
-      width: 300,
+      width: panelWidth(methods.length),
       height: 220,
       encoding: {
         x: {
           field: 'trajectory',
           type: 'quantitative',
           title: 'trajectory',
-          scale: { domain: [0, Math.max(1, maxTrajectory)], nice: false },
+          scale: { domain: [1, Math.max(2, maxTrajectory)], nice: false },
           axis: { tickMinStep: 1, format: 'd' },
         },
       },
@@ -216,6 +222,108 @@ export function trajectoryCurvesSpec(results: Results): TopLevelSpec | null {
       ],
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) learning curves
+
+interface CurveRow {
+  method: string;
+  seed: number;
+  trajectory: number;
+  epoch: number;
+  value: number;
+  /** The last point of the seed's selected trajectory. */
+  selected?: boolean;
+}
+
+/**
+ * Per method, the validation metric and the training loss over the epochs of the method's whole
+ * run (trajectory k of E epochs covers epochs (k−1)·E+1 … k·E; standard-long one trajectory of K·E):
+ * a faint line per seed and trajectory, a bold mean per trajectory, a ring where each seed's
+ * selected trajectory ends. Null when no run recorded curves (results written before they were).
+ */
+export function learningCurvesSpec(results: Results): TopLevelSpec | null {
+  const validation: CurveRow[] = [];
+  const training: CurveRow[] = [];
+  const configured = results.config.epochs;
+  for (const run of results.runs) {
+    const perTrajectory =
+      typeof configured === 'number' && run.trajectories.length > 1
+        ? configured
+        : Math.max(0, ...run.trajectories.flatMap((t) => t.curve?.epochs ?? []));
+    for (const [k, record] of run.trajectories.entries()) {
+      const curve = record.curve;
+      if (!curve) continue;
+      const base = { method: run.method, seed: run.seed, trajectory: k + 1 };
+      curve.epochs.forEach((epoch, i) => {
+        const at = { ...base, epoch: k * perTrajectory + epoch };
+        const val = curve.valMetric[i];
+        const loss = curve.trainLoss[i];
+        if (finite(val)) validation.push({ ...at, value: val });
+        if (finite(loss)) training.push({ ...at, value: loss });
+      });
+      const last = validation.at(-1);
+      if (k === run.selectedTrajectory && last?.seed === run.seed && last.trajectory === k + 1) last.selected = true;
+    }
+  }
+  if (validation.length === 0 && training.length === 0) return null;
+  const methods = sortMethods([...validation, ...training].map((r) => r.method));
+  const trajectories = Math.max(...[...validation, ...training].map((r) => r.trajectory));
+  const color = {
+    field: 'trajectory',
+    type: 'ordinal',
+    title: 'trajectory',
+    scale: { domain: Array.from({ length: trajectories }, (_, i) => i + 1), scheme: 'viridis' },
+  } as const;
+  const panel = (rows: CurveRow[], title: string, marks: boolean): ConcatItem => ({
+    data: { values: rows },
+    facet: { column: { field: 'method', type: 'nominal', sort: methods, title: null, header: { labelFontSize: 13 } } },
+    spec: {
+      width: panelWidth(methods.length),
+      height: 200,
+      encoding: { x: { field: 'epoch', type: 'quantitative', title: "epoch of the method's run" } },
+      layer: [
+        {
+          mark: { type: 'line', strokeWidth: 1, opacity: 0.3 },
+          encoding: {
+            y: {
+              field: 'value',
+              type: 'quantitative',
+              title,
+              scale: { type: scaleTypeFor(rows.map((r) => r.value)), zero: false },
+            },
+            detail: [
+              { field: 'seed', type: 'nominal' },
+              { field: 'trajectory', type: 'ordinal' },
+            ],
+            color,
+          },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 2.5 },
+          encoding: { y: { field: 'value', type: 'quantitative', aggregate: 'mean' }, color },
+        },
+        ...(marks
+          ? [
+              {
+                transform: [{ filter: 'datum.selected' }],
+                mark: { type: 'point', shape: 'circle', size: 60, filled: false, strokeWidth: 1.5, color: 'black' },
+                encoding: { y: { field: 'value', type: 'quantitative' } },
+              } as LayerItem,
+            ]
+          : []),
+      ],
+    },
+    resolve: { scale: { x: 'independent' } },
+  });
+  const name = results.metric.name;
+  return {
+    vconcat: [
+      ...(validation.length ? [panel(validation, `validation ${name}`, true)] : []),
+      ...(training.length ? [panel(training, 'training loss', false)] : []),
+    ],
+  } as TopLevelSpec;
 }
 
 // ---------------------------------------------------------------------------------------------

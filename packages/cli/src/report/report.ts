@@ -1,5 +1,12 @@
 import { escapeHtml, formatNumber } from './format.js';
-import { type Figure, metricPerMethodSpec, renderSvg, sortMethods, trajectoryCurvesSpec } from './plots.js';
+import {
+  type Figure,
+  learningCurvesSpec,
+  metricPerMethodSpec,
+  renderSvg,
+  sortMethods,
+  trajectoryCurvesSpec,
+} from './plots.js';
 import type { Results, RunRecord, Stats } from './results-schema.js';
 
 function formatStats(s: Stats | undefined, total?: number): string {
@@ -188,7 +195,7 @@ function environmentTable(results: Results): string {
   return `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
-/** The figures every run has: final metric per method, validation metric per trajectory. */
+/** The figures every run has: final metric per method, learning curves, validation metric per trajectory. */
 function genericFigures(results: Results): Figure[] {
   const name = results.metric.name;
   return [
@@ -198,6 +205,14 @@ function genericFigures(results: Results): Figure[] {
         `Each point is one seed's final ${name} (validation, and test where measured); the black bar is the median. ` +
         `${results.metric.higherIsBetter ? 'Higher' : 'Lower'} is better. Runs whose metric is missing (diverged) are not shown.`,
       spec: metricPerMethodSpec(results),
+    },
+    {
+      title: 'Learning curves',
+      caption:
+        `Validation ${name} and training loss (without the penalty) over the epochs of each method's run: trajectory k of E epochs ` +
+        'covers epochs (k−1)·E+1 to k·E, and standard-long one trajectory of K·E. A faint line per seed and trajectory, a bold line ' +
+        "per trajectory (the mean over seeds); a black ring marks where each seed's selected trajectory ends.",
+      spec: learningCurvesSpec(results),
     },
     {
       title: `Validation ${name} per trajectory`,
@@ -223,7 +238,7 @@ ul.reading { padding-left: 1.2rem; }
 figure { margin: 1.5rem 0; }
 figcaption { color: #555; font-size: 0.9rem; max-width: 70rem; }
 .plot { overflow-x: auto; }
-.plot svg { max-width: 100%; height: auto; }
+.plot svg { width: 100%; max-width: 1150px; height: auto; }
 .error { color: #b00020; }
 pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.8rem; overflow-x: auto; font-size: 0.85rem; }
 details summary { cursor: pointer; margin: 0.5rem 0; }

@@ -8,6 +8,7 @@ import {
   type LayerItem,
   methodColors,
   type PositionDef,
+  panelWidth,
   sampleIndices,
   sortMethods,
 } from '../../report/plots.js';
@@ -70,9 +71,10 @@ function kinkSpec(details: KinkDetails): TopLevelSpec | null {
     sampleIndices(f.points.length, 400).map((i) => ({ method: f.method, seed: f.seed, order: i, ...f.points[i] })),
   );
   const methods = sortMethods(fits.map((f) => f.method));
-  const xs = [...points.map((p) => p.x), ...fitRows.map((r) => r.x)];
+  // Domains from every point, not the plotted sample: the data are not sorted, and a sample can miss both ends.
+  const xs = [...data.map((p) => p.x), ...fits.flatMap((f) => f.points.map((p) => p.x))];
   // The y range follows the data (fits that shoot off are clipped), or the fits when there is no data.
-  const ysBase = points.length > 0 ? points.map((p) => p.y) : fitRows.map((r) => r.y);
+  const ysBase = data.length > 0 ? data.map((p) => p.y) : fits.flatMap((f) => f.points.map((p) => p.y));
   const y0 = Math.min(...ysBase);
   const y1 = Math.max(...ysBase);
   const pad = (y1 - y0 || 1) * 0.15;
@@ -114,7 +116,7 @@ function kinkSpec(details: KinkDetails): TopLevelSpec | null {
           },
         });
       }
-      return { title: method ?? 'validation data', width: 340, height: 240, layer };
+      return { title: method ?? 'validation data', width: panelWidth(2), height: 240, layer };
     }),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Figure } from '../../report/plots.js';
-import { methodColors, sortMethods } from '../../report/plots.js';
+import { methodColors, panelWidth, sortMethods } from '../../report/plots.js';
 
 /** The saturated fraction of each hidden layer's units after every trajectory (null for ReLU nets). */
 export const saturationSchema = {
@@ -36,7 +36,7 @@ export function saturationFigures(details: { saturation?: Saturation }): Figure[
         data: { values: rows },
         facet: { column: { field: 'method', type: 'nominal', sort: methods, title: null } },
         spec: {
-          width: 220,
+          width: panelWidth(methods.length),
           height: 200,
           mark: { type: 'line', point: true },
           encoding: {

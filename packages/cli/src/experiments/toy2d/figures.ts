@@ -9,6 +9,7 @@ import {
   type LayerItem,
   METHOD_HUE,
   type PositionDef,
+  panelWidth,
   quantile,
   type StrokeDef,
   sampleIndices,
@@ -264,7 +265,12 @@ export function toy2dSpec(details: Toy2dDetails): TopLevelSpec | null {
           encoding: { x, y },
         });
       }
-      return { title: method ?? 'loss surface', width: 340, height: 340, layer };
+      return {
+        title: method ?? 'loss surface',
+        width: Math.min(440, panelWidth(2)),
+        height: Math.min(440, panelWidth(2)),
+        layer,
+      };
     }),
     resolve: { scale: { fill: 'shared', stroke: 'shared' }, legend: { fill: 'shared', stroke: 'shared' } },
   };
