@@ -1,5 +1,5 @@
-import { formatNumber } from '../report/format.js';
-import type { Results, Stats } from '../report/results-schema.js';
+import { formatInterval, formatNumber, formatP, verdict } from '../report/format.js';
+import type { Paired, Results, Stats } from '../report/results-schema.js';
 
 function meanStd(stats: Stats): string {
   return `${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`;
@@ -31,13 +31,26 @@ export function summaryTable(results: Results): string {
       .join('  ')
       .trimEnd();
   const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  const paired = results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : {});
-  if (Object.keys(paired).length) lines.push('');
-  for (const [method, { valMetric }] of Object.entries(paired)) {
+  const baselines: [string, Record<string, Paired> | undefined][] = [
+    ['reinit', results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : undefined)],
+    ['standard-long', results.pairedVsStandardLong],
+  ];
+  const { higherIsBetter } = results.metric;
+  const comparisons = baselines.flatMap(([baseline, byMethod]) =>
+    Object.entries(byMethod ?? {}).map(([method, { valMetric }]) => {
+      const interval =
+        valMetric.ci95 === undefined ? '' : `, 95% CI ${formatInterval(valMetric.ci95)}, p ${formatP(valMetric.p)}`;
+      return (
+        `${method} − ${baseline}, val ${metric} (${valMetric.n} seeds): mean ${meanStd(valMetric)}${interval}` +
+        (valMetric.ci95 === undefined ? '' : `: ${verdict(valMetric, higherIsBetter)}`)
+      );
+    }),
+  );
+  if (comparisons.length)
     lines.push(
-      `paired ${method} − reinit, val ${metric} (${valMetric.n} seeds): mean ${meanStd(valMetric)}, median ${formatNumber(valMetric.median)}` +
-        ` (${results.metric.higherIsBetter ? 'higher' : 'lower'} is better)`,
+      '',
+      `paired differences (${higherIsBetter ? 'higher' : 'lower'} is better; 95% CI of the mean):`,
+      ...comparisons,
     );
-  }
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import { RESULTS_VERSION, type Results, resultsSchema } from '../report/results-
 import { environment } from './environment.js';
 import { runReport } from './presentation.js';
 import { type AnyExperiment, experiments } from './registry.js';
-import { pairedDifference, pairedVsReinit, summarize } from './summary.js';
+import { pairedComparisons, summarize } from './summary.js';
 import { type CommonConfig, PRESETS, type Preset, seedList } from './types.js';
 
 export { UsageError };
@@ -161,8 +161,7 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
         metric: output.metric,
         runs: output.runs,
         summary: summarize(output.runs),
-        paired: pairedDifference(output.runs),
-        pairedVsReinit: pairedVsReinit(output.runs),
+        ...pairedComparisons(output.runs),
         details: output.details,
         environment: environment(),
         startedAt: startedAt.toISOString(),

@@ -14,3 +14,28 @@ export function formatNumber(value: number | null | undefined): string {
   const [mantissa, exponent] = value.toExponential(3).split('e');
   return `${String(Number(mantissa))}e${exponent.replace('+', '')}`;
 }
+
+/** A 95% interval as `[lo, hi]`, or '—'. */
+export function formatInterval(ci: readonly [number, number] | null | undefined): string {
+  return ci ? `[${formatNumber(ci[0])}, ${formatNumber(ci[1])}]` : '—';
+}
+
+/** A p-value to 2 significant digits; below 0.001 as `< 0.001`. */
+export function formatP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '—';
+  return p < 0.001 ? '< 0.001' : String(Number(p.toPrecision(2)));
+}
+
+/**
+ * What a paired difference's 95% interval says: which side is better, or "no detectable
+ * difference" where it spans 0 (too few seeds: no interval, no verdict).
+ */
+export function verdict(
+  difference: { ci95?: readonly [number, number] | null },
+  higherIsBetter: boolean,
+): 'better' | 'worse' | 'no detectable difference' | 'too few seeds' {
+  const ci = difference.ci95;
+  if (!ci) return 'too few seeds';
+  if (ci[0] <= 0 && ci[1] >= 0) return 'no detectable difference';
+  return ci[0] > 0 === higherIsBetter ? 'better' : 'worse';
+}

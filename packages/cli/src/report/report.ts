@@ -1,4 +1,4 @@
-import { escapeHtml, formatNumber } from './format.js';
+import { escapeHtml, formatInterval, formatNumber, formatP, verdict } from './format.js';
 import {
   type Figure,
   learningCurvesSpec,
@@ -7,7 +7,7 @@ import {
   sortMethods,
   trajectoryCurvesSpec,
 } from './plots.js';
-import type { Results, RunRecord, Stats } from './results-schema.js';
+import type { Paired, PairedStats, Results, RunRecord, Stats } from './results-schema.js';
 
 function formatStats(s: Stats | undefined, total?: number): string {
   if (!s || s.mean === null) return '—';
@@ -80,21 +80,22 @@ function summaryTable(results: Results): string {
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** How many seeds `method` beats reinit on, comparing final metrics of the same seed. */
+/** How many seeds `method` beats `baseline` on, comparing final metrics of the same seed. */
 function pairedWins(
   results: Results,
   method: string,
+  baseline: string,
   pick: (run: RunRecord) => number | null,
 ): { wins: number; ties: number; n: number } {
-  const bySeed = (method: string) =>
-    new Map(results.runs.filter((r) => r.method === method).map((r) => [r.seed, pick(r)] as const));
-  const persistent = bySeed(method);
-  const reinit = bySeed('reinit');
+  const bySeed = (name: string) =>
+    new Map(results.runs.filter((r) => r.method === name).map((r) => [r.seed, pick(r)] as const));
+  const subject = bySeed(method);
+  const reference = bySeed(baseline);
   let wins = 0;
   let ties = 0;
   let n = 0;
-  for (const [seed, p] of persistent) {
-    const r = reinit.get(seed);
+  for (const [seed, p] of subject) {
+    const r = reference.get(seed);
     if (p === null || r === null || r === undefined || !Number.isFinite(p) || !Number.isFinite(r)) continue;
     n++;
     if (p === r) ties++;
@@ -103,58 +104,71 @@ function pairedWins(
   return { wins, ties, n };
 }
 
-function pairedReading(results: Results, method: string, split: 'validation' | 'test', s: Stats): string {
-  const { name, higherIsBetter } = results.metric;
-  if (s.mean === null || s.n === 0) return `No seed has a finite ${split} ${name} for both ${method} and reinit.`;
-  const direction = `${higherIsBetter ? 'Higher' : 'Lower'} is better for ${name}`;
-  if (s.mean === 0) return `${direction}: ${method} and reinit are equal on average over ${s.n} seeds.`;
-  const better = higherIsBetter ? s.mean > 0 : s.mean < 0;
-  const { wins, ties, n } = pairedWins(results, method, (r) =>
-    split === 'validation' ? r.final.valMetric : r.final.testMetric,
-  );
-  const subject = method[0].toUpperCase() + method.slice(1);
-  const tally = n > 0 ? ` ${subject} is better on ${wins} of ${n} seeds${ties > 0 ? ` (${ties} ties)` : ''}.` : '';
-  return (
-    `${direction}: ${method} is ${s.mean < 0 ? 'lower' : 'higher'} than reinit on average by ` +
-    `${formatNumber(Math.abs(s.mean))} (${better ? 'better' : 'worse'}), over ${s.n} seeds.${tally}`
-  );
+interface Comparison {
+  method: string;
+  baseline: string;
+  split: 'validation' | 'test';
+  s: PairedStats;
 }
 
-/** Every persistent method's difference to reinit; results from before scopes hold only `paired`. */
-function pairedComparisons(results: Results): [string, NonNullable<Results['paired']>][] {
-  const byMethod = results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : {});
-  return sortMethods(Object.keys(byMethod)).map((method) => [method, byMethod[method]]);
+function pairedReading(results: Results, { method, baseline, split, s }: Comparison): string {
+  const { name, higherIsBetter } = results.metric;
+  if (s.mean === null || s.n === 0) return `No seed has a finite ${split} ${name} for both ${method} and ${baseline}.`;
+  const { wins, ties, n } = pairedWins(results, method, baseline, (r) =>
+    split === 'validation' ? r.final.valMetric : r.final.testMetric,
+  );
+  const tally = n > 0 ? `; better on ${wins} of ${n} seeds${ties > 0 ? ` (${ties} ties)` : ''}` : '';
+  const found = verdict(s, higherIsBetter);
+  const what =
+    found === 'too few seeds'
+      ? `a mean difference of ${formatNumber(s.mean)}, from too few seeds for an interval`
+      : found === 'no detectable difference'
+        ? `no detectable difference (mean ${formatNumber(s.mean)}; the 95% interval ${formatInterval(s.ci95)} spans 0)`
+        : `${found} by ${formatNumber(Math.abs(s.mean))} (95% interval ${formatInterval(s.ci95)}, p ${formatP(s.p)})`;
+  return `${split} ${name}, ${method} against ${baseline}: ${what}${tally}.`;
+}
+
+/** Every persistent method's differences to reinit and standard-long; results from before scopes hold only `paired`. */
+function comparisons(results: Results): Comparison[] {
+  const baselines: [string, Record<string, Paired> | undefined][] = [
+    ['reinit', results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : undefined)],
+    ['standard-long', results.pairedVsStandardLong],
+  ];
+  return baselines.flatMap(([baseline, byMethod]) =>
+    sortMethods(Object.keys(byMethod ?? {})).flatMap((method) => {
+      const paired = (byMethod as Record<string, Paired>)[method];
+      const splits = [
+        ['validation', paired.valMetric],
+        ['test', paired.testMetric],
+      ] as const;
+      return splits
+        .filter(([split, s]) => split === 'validation' || s.n > 0)
+        .map(([split, s]) => ({ method, baseline, split, s }));
+    }),
+  );
 }
 
 function pairedSection(results: Results): string {
+  const { name, higherIsBetter } = results.metric;
   const intro =
-    '<p class="note">Each persistent method (all layers, or a scope of them) − reinit on the same seeds, of the final metric.</p>';
-  const comparisons = pairedComparisons(results);
-  if (!comparisons.length) {
-    return `${intro}<p>Not available: this run does not have both persistent and reinit on common seeds.</p>`;
-  }
-  const { name } = results.metric;
-  const lines = comparisons.flatMap(([method, paired]) =>
-    (
-      [
-        [`val ${name}`, 'validation', paired.valMetric],
-        [`test ${name}`, 'test', paired.testMetric],
-      ] as const
-    )
-      .filter(([, split, s]) => split === 'validation' || s.n > 0)
-      .map(([label, split, s]) => ({ method, label, split, s })),
+    '<p class="note">Each persistent method (all layers, or a scope of them) − a baseline on the same seeds, of the final ' +
+    "metric: mean ± std over seeds, the 95% confidence interval of the mean difference and the paired t-test's p-value, " +
+    `also Holm-adjusted across this table's comparisons of the same split. ${higherIsBetter ? 'Higher' : 'Lower'} is better ` +
+    `for ${escapeHtml(name)}.</p>`;
+  const list = comparisons(results);
+  if (!list.length)
+    return `${intro}<p>Not available: this run does not have a persistent method and a baseline on common seeds.</p>`;
+  const rows = list.map(
+    ({ method, baseline, split, s }) =>
+      `<tr><th scope="row">${escapeHtml(method)} − ${escapeHtml(baseline)}</th>` +
+      `<td>${split === 'validation' ? 'val' : 'test'} ${escapeHtml(name)}</td><td>${escapeHtml(formatStats(s))}</td>` +
+      `<td>${escapeHtml(formatInterval(s.ci95))}</td><td>${escapeHtml(formatP(s.p))}</td><td>${escapeHtml(formatP(s.pHolm))}</td>` +
+      `<td>${s.n}</td><td>${verdict(s, higherIsBetter)}</td></tr>`,
   );
-  const rows = lines.map(
-    ({ method, label, s }) =>
-      `<tr><th scope="row">${escapeHtml(method)} − reinit</th><td>${escapeHtml(label)}</td><td>${escapeHtml(formatStats(s))}</td>` +
-      `<td>${formatNumber(s.median)}</td><td>${s.n}</td></tr>`,
-  );
-  const readings = lines.map(
-    ({ method, split, s }) => `<li>${escapeHtml(pairedReading(results, method, split, s))}</li>`,
-  );
+  const readings = list.map((comparison) => `<li>${escapeHtml(pairedReading(results, comparison))}</li>`);
   return (
-    `${intro}<table><thead><tr><th>difference</th><th>metric</th><th>mean ± std</th><th>median</th><th>n</th></tr></thead>` +
-    `<tbody>${rows.join('')}</tbody></table><ul class="reading">${readings.join('')}</ul>`
+    '<table><thead><tr><th>difference</th><th>metric</th><th>mean ± std</th><th>95% CI</th><th>p</th><th>p (Holm)</th>' +
+    `<th>n</th><th>verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>${intro}<ul class="reading">${readings.join('')}</ul>`
   );
 }
 
@@ -288,7 +302,7 @@ ${explorerLink(extras.explorerPanel)}${extras.note ? `\n<p class="note">${escape
 <h2>Summary</h2>
 ${summaryTable(results)}
 ${runsTable(results)}
-<h2>Persistent vs reinit</h2>
+<h2>Persistent against the baselines</h2>
 ${pairedSection(results)}
 <h2>Plots</h2>
 ${rendered.filter((f) => f !== '').join('\n') || '<p>No data to plot.</p>'}

@@ -10,7 +10,20 @@ const stats = z.object({
 });
 export type Stats = z.infer<typeof stats>;
 
-const paired = z.object({ valMetric: stats, testMetric: stats });
+/**
+ * A paired difference over seeds: its Stats, the 95% confidence interval of the mean difference
+ * (Student t over the per-seed differences) and the paired t-test's two-sided p-value; `pHolm` is
+ * p Holm-adjusted across the run's comparisons of the same split. Absent in results written before.
+ */
+const pairedStats = stats.extend({
+  ci95: z.tuple([z.number(), z.number()]).nullable().optional(),
+  p: z.number().nullable().optional(),
+  pHolm: z.number().nullable().optional(),
+});
+export type PairedStats = z.infer<typeof pairedStats>;
+
+const paired = z.object({ valMetric: pairedStats, testMetric: pairedStats });
+export type Paired = z.infer<typeof paired>;
 
 /**
  * Version 1 files (and run directories) called the K runs from θ0 *iterations*; version 2 calls
@@ -101,6 +114,8 @@ const resultsObject = z.object({
    * method; `paired` is its `persistent` entry. Absent in results written before scopes existed.
    */
   pairedVsReinit: z.record(z.string(), paired).optional(),
+  /** Every persistent method − standard-long (the same compute in one run) on the same seeds, by method. */
+  pairedVsStandardLong: z.record(z.string(), paired).optional(),
   /** What the experiment records beyond the runs (its figures' data), checked by its own schema. */
   details: z.record(z.string(), z.unknown()),
   environment: z.object({

@@ -275,7 +275,7 @@ describe('renderReport', () => {
     assert.ok(html.includes('success rate (loss ≤ -0.2)'));
     const paired = results.paired?.valMetric;
     assert.ok(paired?.mean !== null && paired?.mean !== undefined);
-    assert.ok(html.includes(`Lower is better for loss: persistent is ${paired.mean < 0 ? 'lower' : 'higher'}`));
+    assert.ok(html.includes('validation loss, persistent against reinit: '));
     assert.ok(html.includes(formatNumber(Math.abs(paired.mean))));
     // No test metric anywhere: no test columns, no test paired line.
     assert.ok(!html.includes('test loss mean'));
@@ -299,7 +299,8 @@ describe('renderReport', () => {
     assert.ok(html.includes('a linear fit has mse 0.1235'));
     assert.ok(html.includes('Fits to the kink'));
     assert.ok(!html.includes('Trajectories on the loss surface'));
-    assert.ok(html.includes('Persistent is better on'));
+    assert.ok(html.includes('validation mse, persistent against reinit: '));
+    assert.ok(html.includes('better on'));
   });
 
   it('survives null metrics, missing paired data, and unknown or malformed details', async () => {

@@ -118,3 +118,28 @@ describe('the generic report', () => {
     }
   });
 });
+
+describe('paired statistics', () => {
+  test('a paired t-test: the interval and p of a worked example; too few seeds give none', async () => {
+    const { describePaired, holm } = await import('../../src/experiments/summary.js');
+    // Differences 0.1, 0.2, 0.15, 0.05, 0.3: mean 0.16, sd 0.096177, se 0.043012, t = 3.7199 on 4
+    // degrees of freedom; t(0.975, 4) = 2.776445, so the interval is 0.16 ± 0.119420; p = 0.0205.
+    const s = describePaired([0.1, 0.2, 0.15, 0.05, 0.3]);
+    assert.ok(Math.abs((s.mean as number) - 0.16) < 1e-12);
+    assert.ok(Math.abs((s.ci95 as [number, number])[0] - 0.04058) < 1e-5);
+    assert.ok(Math.abs((s.ci95 as [number, number])[1] - 0.27942) < 1e-5);
+    assert.ok(Math.abs((s.p as number) - 0.0205) < 1e-4);
+    assert.deepEqual(describePaired([0.3]).ci95, null);
+    assert.deepEqual(describePaired([0.2, 0.2, null]).ci95, [0.2, 0.2]);
+    // Holm: sorted 0.01·3, 0.03·2, 0.04·1, made monotone; nulls are not counted.
+    assert.deepEqual(holm([0.01, 0.04, null, 0.03]), [0.03, 0.06, null, 0.06]);
+  });
+
+  test('the verdict follows the interval: no detectable difference where it spans 0', async () => {
+    const { verdict } = await import('../../src/report/format.js');
+    assert.equal(verdict({ ci95: [-0.1, 0.2] }, true), 'no detectable difference');
+    assert.equal(verdict({ ci95: [0.1, 0.2] }, true), 'better');
+    assert.equal(verdict({ ci95: [0.1, 0.2] }, false), 'worse');
+    assert.equal(verdict({ ci95: null }, false), 'too few seeds');
+  });
+});
