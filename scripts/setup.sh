@@ -38,6 +38,11 @@ apt_install() {
 }
 
 apt_install "the native backend and Fashion-MNIST experiments need them" libdnnl-dev libopenblas-dev dataset-fashion-mnist
+# The PyTorch side of `pn bench`, only for `npm run bench` (setup.sh --bench): without
+# libopenblas0-pthread PyTorch falls back to the reference BLAS and every comparison is unfair.
+if [ "${1:-}" = --bench ]; then
+  apt_install "pn bench leaves the PyTorch column empty" python3-torch libopenblas0-pthread
+fi
 # On its own, so that where chromium cannot be installed the packages above still are.
 apt_install "the explorer's browser tests are skipped without /usr/bin/chromium" chromium
 

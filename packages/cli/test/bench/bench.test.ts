@@ -11,7 +11,7 @@ const pn = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
 test('pn bench --json prints one JSON object with a row per workload and thread count', () => {
   const result = spawnSync(
     process.execPath,
-    [pn, 'bench', '--json', '--workloads', 'mlp,lenet5', '--threads', '1', '--steps', '2', '--no-cpu'],
+    [pn, 'bench', '--json', '--workloads', 'mlp,lenet5', '--threads', '1', '--steps', '2', '--rounds', '2', '--no-cpu'],
     { encoding: 'utf8', timeout: 180_000 },
   );
   assert.equal(result.status, 0, result.stderr);
@@ -28,10 +28,24 @@ test('pn bench --json prints one JSON object with a row per workload and thread 
     assert.equal(row.cpuMs, null, '--no-cpu');
     assert.equal(row.onednnMs === null, !nativeAvailable());
     assert.equal(row.pytorchMs === null, torch === null);
-    if (row.onednnMs !== null) assert.ok(row.onednnMs > 0 && row.onednnPeakRssMB > 0);
+    if (row.onednnMs !== null) {
+      assert.ok(row.onednnMs > 0 && row.onednnPeakRssMB > 0);
+      // The penalty against 3 solutions adds work to every step.
+      assert.ok(row.penaltyRatio > 1, String(row.penaltyRatio));
+      assert.ok(Math.abs(row.onednnGflops - row.gflop / (row.onednnMs / 1000)) < 1e-9);
+    }
     if (row.pytorchMs !== null) assert.ok(row.pytorchMs > 0 && row.pytorchPeakRssMB > 0);
+    if (row.ratio !== null) {
+      assert.equal(row.rounds, 2);
+      assert.ok(row.ratioMin <= row.ratio && row.ratio <= row.ratioMax);
+    }
   }
+  // Counted FLOPs: LeNet-5's forward multiply-adds at batch 128, ×2 (FLOPs) ×3 (forward and two gradients).
+  const macs = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 25 * 6 + 400 * 120 + 120 * 84 + 84 * 10;
+  assert.ok(Math.abs(rows[1].gflop - (3 * 2 * 128 * macs) / 1e9) < 1e-12, String(rows[1].gflop));
   assert.equal(environment.pytorch, torch);
+  assert.match(environment.isa, /^(AVX-512|AVX2|AVX|SSE)/);
+  if (nativeAvailable()) assert.ok(environment.sgemmPeakGflops['1'] > 0);
 });
 
 test('pn bench rejects an unknown workload with exit code 2', () => {

@@ -5,6 +5,7 @@ import { loadOneDnn } from '../../native-backend.js';
 import { choiceList, numberList, positiveInteger } from '../options.js';
 
 interface BenchFlags {
+  rounds: number;
   threads: string;
   workloads: string;
   steps: number;
@@ -17,13 +18,16 @@ export function benchCommand(): Command {
   const names = Object.keys(WORKLOADS) as WorkloadName[];
   return (
     new Command('bench')
-      .description('training-step time of the workloads on onednn, tfjs cpu and PyTorch, side by side')
+      .description(
+        "training-step time of the workloads on onednn and PyTorch in interleaved rounds, tfjs cpu once; GFLOP/s against the sgemm peak; the penalty's cost",
+      )
       .option('--threads <list>', 'thread counts, comma-separated (same on every side)', '1,2')
       .option('--workloads <list>', `comma-separated, from ${names.join(', ')}`, names.join(','))
       .option('--steps <n>', 'timed steps (the median is reported)', positiveInteger('--steps'), 10)
       // V8 compiles the hot JavaScript over the first steps: a small CNN step takes 13–29 ms in steps
       // 1–8 and 9–11 ms from step 9 on. PyTorch gets the same warm-up.
       .option('--warm-up <n>', 'untimed steps first, on onednn and PyTorch alike', positiveInteger('--warm-up'), 10)
+      .option('--rounds <n>', 'interleaved rounds (ratios are taken within a round)', positiveInteger('--rounds'), 3)
       .option('--no-cpu', 'skip the tfjs cpu backend')
       .option('--json', 'print only one JSON object on stdout')
       .action(async (options: BenchFlags) => {
@@ -33,11 +37,20 @@ export function benchCommand(): Command {
           threads: numberList(options.threads, '--threads', 'positive integers', (n) => Number.isInteger(n) && n >= 1),
           steps: options.steps,
           warmUp: options.warmUp,
+          rounds: options.rounds,
           noCpu: !options.cpu,
           cpuBudgetMs: 60_000,
           log: (line) => process.stderr.write(`${line}\n`),
         });
-        process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${benchTable(result.rows)}\n`);
+        const { sgemmPeakGflops, isa } = result.environment as {
+          sgemmPeakGflops: Record<number, number | null>;
+          isa: string;
+        };
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify(result)}\n`
+            : `\n${benchTable(result.rows, sgemmPeakGflops)}\nISA: ${isa}; threads set on both sides\n`,
+        );
       })
   );
 }
