@@ -10,7 +10,8 @@
         "native/pool.cc",
         "native/elementwise.cc",
         "native/reduce.cc",
-        "native/shape.cc"
+        "native/shape.cc",
+        "native/distances.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "/usr/include/x86_64-linux-gnu"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

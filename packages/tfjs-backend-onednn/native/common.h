@@ -131,5 +131,6 @@ void InitPool(Napi::Env env, Napi::Object exports);
 void InitElementwise(Napi::Env env, Napi::Object exports);
 void InitReduce(Napi::Env env, Napi::Object exports);
 void InitShape(Napi::Env env, Napi::Object exports);
+void InitDistances(Napi::Env env, Napi::Object exports);
 
 }  // namespace onednn_backend

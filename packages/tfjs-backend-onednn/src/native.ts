@@ -36,7 +36,33 @@ export interface PoolParams {
   padLeft: number;
 }
 
+/** One tensor of a grouped-distance call: [replicas, rest, units] and its references [references, replicas, rest, units]. */
+export interface DistanceTensor {
+  x: Float32Array;
+  refs: Float32Array;
+  rest: number;
+  units: number;
+  /** Its first group; with `perUnit`, unit u is in group `group + u`, else the whole tensor is. */
+  group: number;
+  perUnit: boolean;
+  dx?: Float32Array;
+}
+
 export interface NativeAddon {
+  groupedSquaredDistances(p: {
+    tensors: DistanceTensor[];
+    replicas: number;
+    references: number;
+    groups: number;
+    out: Float32Array;
+  }): void;
+  groupedSquaredDistancesGrad(p: {
+    tensors: DistanceTensor[];
+    replicas: number;
+    references: number;
+    groups: number;
+    dy: Float32Array;
+  }): void;
   matMul(p: {
     a: Float32Array;
     b: Float32Array;

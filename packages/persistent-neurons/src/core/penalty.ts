@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { getKernel, type NamedAttrMap, type NamedTensorMap } from '@tensorflow/tfjs-core';
 import { layerOf, type ModelWeight, type Snapshot } from './weights.js';
 
 export type PenaltyKind = 'distance' | 'inverse' | 'gaussian';
@@ -67,7 +68,18 @@ interface PersistentWeight {
   layer: string;
   /** [replicas, rest, units]: every weight viewed as 3-D so that one code path groups them all. */
   view: [number, number, number];
+  /** The weight's first group; with `perUnit`, unit u is in group `group + u`, else all of it is. */
+  group: number;
+  perUnit: boolean;
 }
+
+/**
+ * The name of a method-neutral fused kernel a backend may offer (tfjs-backend-onednn does):
+ * squared distances of many tensors to many references, summed per group, and its gradient, in
+ * one pass each. Where the active backend has it, the penalty's distances take one kernel call;
+ * elsewhere they are composed from tfjs ops. Its contract is documented with the backend's kernel.
+ */
+export const GROUPED_SQUARED_DISTANCES = 'GroupedSquaredDistances';
 
 /**
  * The persistent penalty λ(t) · Σ_j R(θ_S, θ*_{j,S}) of docs/method.md, for any tfjs training loop.
@@ -76,21 +88,30 @@ interface PersistentWeight {
  * const penalty = new PersistentPenalty({ theta0, previousSolutions, spec });
  * optimizer.minimize(() => tf.add(taskLoss(), penalty.value(model.trainableWeights, progress)));
  * ```
- * `theta0` and the solutions are snapshots (see `takeSnapshot`); the instance keeps references
- * to them and to small precomputed tensors: call `dispose()` when the trajectory ends.
+ * `theta0` and the solutions are snapshots (see `takeSnapshot`); the instance keeps small
+ * precomputed tensors (the solutions stacked per weight): call `dispose()` when the trajectory ends.
  */
 export class PersistentPenalty {
   readonly spec: PenaltySpec;
   private readonly weights: PersistentWeight[];
-  /** solutions[j][i]: weight i of previous solution j, viewed as [replicas, rest, units]. */
-  private readonly solutions: tf.Tensor3D[][];
+  /** Whether the active backend has the fused kernel: decided once, when the instance is made. */
+  private readonly fused: boolean;
+  /**
+   * The previous solutions of each weight: stacked as [solutions, replicas, rest, units] for the
+   * fused kernel, or one [replicas, rest, units] tensor per solution for the composed ops.
+   */
+  private readonly references: tf.Tensor[][] = [];
   /** Per weight, ones of shape [replicas, 1, rest]: a matMul with them sums over `rest`. */
   private readonly ones: tf.Tensor3D[];
-  /** Gaussian σ per solution and group, shaped like the group's squared distance. */
-  private readonly sigmas: tf.Tensor[][] = [];
+  private readonly solutionCount: number;
+  private readonly replicas: number;
+  /** How many groups the granularity makes (G). */
+  private readonly groupCount: number;
+  /** Gaussian σ per solution, replica and group: [solutions, replicas, groups]. */
+  private readonly sigma?: tf.Tensor3D;
   private readonly lambda: tf.Tensor;
-  /** Per solution, 1 where it counts for a replica and 0 where it does not: [replicas]. */
-  private readonly counts: (tf.Tensor1D | undefined)[];
+  /** 1 where solution j counts for replica r and 0 where it does not: [solutions, replicas]; absent when all count. */
+  private readonly counts?: tf.Tensor2D;
 
   constructor(args: {
     theta0: Snapshot;
@@ -111,46 +132,62 @@ export class PersistentPenalty {
       const missing = spec.layers?.filter((layer) => !known.has(layer)) ?? [];
       if (missing.length) throw new Error(`penalty layers not in the model: ${missing.join(', ')}`);
     }
-    this.weights = names.map((name) => {
+    const views = names.map((name) => {
       const tensor = theta0.get(name);
       if (!tensor) throw new Error(`θ0 has no weight "${name}"`);
       return { name, layer: layerOf(name), view: view3d(tensor.shape, options.replicaAxis ?? false) };
     });
-    this.counts = previousSolutions.map((_, j) => {
-      const counts = options.counts?.[j];
-      return counts && !counts.every(Boolean) ? tf.keep(tf.tensor1d(counts.map(Number))) : undefined;
-    });
-    this.solutions = previousSolutions.map((solution, j) =>
-      this.weights.map(({ name, view }) => {
-        const target = solution.get(name);
-        if (!target) throw new Error(`a previous solution has no weight "${name}"`);
-        const counts = this.counts[j];
-        // A left-out replica's solution is replaced by θ0 (finite), and its share multiplied by 0.
-        // tf.where broadcasts its condition from the right, so the replica axis is made explicit.
-        return tf.keep(
-          tf.tidy(() =>
-            counts
-              ? tf.where(
-                  tf.broadcastTo(tf.reshape(tf.cast(counts, 'bool'), [view[0], 1, 1]), view),
-                  tf.reshape(target, view),
-                  tf.reshape(theta0.get(name) as tf.Tensor, view),
-                )
-              : tf.reshape(target, view),
+    const { weights, groups } = groupLayout(views, spec.granularity);
+    this.weights = weights;
+    this.groupCount = groups;
+    this.solutionCount = previousSolutions.length;
+    this.replicas = weights[0]?.view[0] ?? 1;
+    const someLeftOut = options.counts?.some((counts) => !counts.every(Boolean)) ?? false;
+    if (someLeftOut)
+      this.counts = tf.keep(
+        tf.tensor2d(
+          previousSolutions.map((_, j) =>
+            Array.from({ length: this.replicas }, (_, r) => Number(options.counts?.[j]?.[r] ?? true)),
           ),
-        );
-      }),
-    );
-    this.ones = this.weights.map(({ view }) => tf.keep(tf.ones([view[0], 1, view[1]])));
-    this.lambda = tf.keep(options.replicaLambda ? tf.tensor1d([...options.replicaLambda]) : tf.scalar(spec.lambda));
-    if (spec.kind === 'gaussian') {
-      const start = (name: string) => theta0.get(name) as tf.Tensor;
-      for (const solution of this.solutions) {
-        this.sigmas.push(
-          this.groupSquares(start, solution).map((squared) =>
-            tf.keep(tf.tidy(() => tf.maximum(tf.mul(tf.sqrt(squared), spec.rho), 1e-8))),
-          ),
+          [this.solutionCount, this.replicas],
+        ),
+      );
+    this.fused = getKernel(GROUPED_SQUARED_DISTANCES, tf.getBackend()) !== undefined;
+    if (this.solutionCount > 0) {
+      for (const { name, view } of this.weights) {
+        this.references.push(
+          tf
+            .tidy(() => {
+              const start = tf.reshape(theta0.get(name) as tf.Tensor, view);
+              const perSolution = previousSolutions.map((solution, j) => {
+                const target = solution.get(name);
+                if (!target) throw new Error(`a previous solution has no weight "${name}"`);
+                const counted = options.counts?.[j];
+                // A left-out replica's solution is replaced by θ0 (finite), and its share multiplied by 0.
+                // tf.where broadcasts its condition from the right, so the replica axis is made explicit.
+                return counted && !counted.every(Boolean)
+                  ? tf.where(
+                      tf.broadcastTo(tf.reshape(tf.tensor1d(counted.map(Number), 'bool'), [view[0], 1, 1]), view),
+                      tf.reshape(target, view),
+                      start,
+                    )
+                  : tf.reshape(target, view);
+              });
+              return this.fused ? [tf.stack(perSolution)] : perSolution;
+            })
+            .map((t) => tf.keep(t)),
         );
       }
+    }
+    this.ones = this.weights.map(({ view }) => tf.keep(tf.ones([view[0], 1, view[1]])));
+    this.lambda = tf.keep(options.replicaLambda ? tf.tensor1d([...options.replicaLambda]) : tf.scalar(spec.lambda));
+    if (spec.kind === 'gaussian' && this.solutionCount > 0) {
+      this.sigma = tf.keep(
+        tf.tidy(() => {
+          const squared = this.groupSquares((name) => theta0.get(name) as tf.Tensor);
+          return tf.maximum(tf.mul(tf.sqrt(squared), spec.rho), 1e-8) as tf.Tensor3D;
+        }),
+      );
     }
   }
 
@@ -168,74 +205,109 @@ export class PersistentPenalty {
       current instanceof Map ? current : new Map((current as readonly ModelWeight[]).map((w) => [w.name, w.variable]));
     const schedule = lambdaAt({ ...this.spec, lambda: 1 }, progress);
     return tf.tidy(() => {
-      if (!this.solutions.length || schedule === 0) return tf.scalar(0);
+      if (this.solutionCount === 0 || this.weights.length === 0 || schedule === 0) return tf.scalar(0);
       const read = (name: string) => {
         const tensor = byName.get(name);
         if (!tensor) throw new Error(`the model has no weight "${name}" that the penalty needs`);
         return tensor;
       };
-      const perReplica: tf.Tensor[] = [];
-      this.solutions.forEach((solution, j) => {
-        const shares = this.groupSquares(read, solution).map((squared, g) => {
-          const d = tf.sqrt(tf.add(squared, SMOOTHING * SMOOTHING));
-          const repulsion = this.repulsion(d, this.sigmas[j]?.[g]);
-          return repulsion.rank === 1 ? repulsion : tf.sum(repulsion, [1, 2]);
-        });
-        const counts = this.counts[j];
-        perReplica.push(counts ? tf.mul(tf.addN(shares), counts) : tf.addN(shares));
-      });
-      return tf.sum(tf.mul(tf.addN(perReplica), tf.mul(this.lambda, schedule)));
+      const d = tf.sqrt(tf.add(this.groupSquares(read), SMOOTHING * SMOOTHING));
+      // Σ_g R(d_g) for every solution and replica, then left-out solutions dropped: [solutions, replicas].
+      const perSolution = tf.sum(this.repulsion(d), 2);
+      const perReplica = tf.sum(this.counts ? tf.mul(perSolution, this.counts) : perSolution, 0);
+      return tf.sum(tf.mul(perReplica, tf.mul(this.lambda, schedule)));
     });
   }
 
   dispose(): void {
-    tf.dispose([...this.solutions.flat(), ...this.ones, ...this.sigmas.flat(), this.lambda]);
-    for (const counts of this.counts) counts?.dispose();
+    tf.dispose([...this.references.flat(), ...this.ones, this.lambda]);
+    this.sigma?.dispose();
+    this.counts?.dispose();
   }
 
   /** R(d) elementwise. */
-  private repulsion(d: tf.Tensor, sigma?: tf.Tensor): tf.Tensor {
+  private repulsion(d: tf.Tensor): tf.Tensor {
     switch (this.spec.kind) {
       case 'distance':
         return tf.neg(d);
       case 'inverse':
         return tf.reciprocal(tf.add(d, this.spec.epsilon));
       case 'gaussian':
-        return tf.exp(tf.div(tf.square(d), tf.mul(-2, tf.square(sigma as tf.Tensor))));
+        return tf.exp(tf.div(tf.square(d), tf.mul(-2, tf.square(this.sigma as tf.Tensor))));
     }
   }
 
   /**
-   * ‖θ_g − θ*_g‖² for every group g of the granularity: [replicas, 1, units] per neuron group,
-   * [replicas] per tensor (`layer`) or for all of S (`global`). Every op here runs on equal
-   * shapes or as a matMul: broadcasting and mid-axis reductions are slow on tfjs's cpu backend.
+   * ‖θ_g − θ*_{j,g}‖² for every previous solution j, replica and group g: [solutions, replicas,
+   * groups]. One fused kernel call where the backend has one; else, per weight and solution, equal
+   * shapes and a matMul (broadcasting and mid-axis reductions are slow on tfjs's cpu backend).
    */
-  private groupSquares(read: (name: string) => tf.Tensor, solution: readonly tf.Tensor3D[]): tf.Tensor[] {
-    const perWeight = this.weights.map(({ name, view }, i) => {
-      const diff = tf.sub(tf.reshape(read(name), view), solution[i]);
-      // diff·diff, not square(diff): square's gradient multiplies by a broadcast scalar 2.
-      return tf.matMul(this.ones[i], tf.mul(diff, diff)); // [replicas, 1, units]
-    });
-    switch (this.spec.granularity) {
-      case 'global':
-        return [tf.addN(perWeight.map((units) => tf.sum(units, [1, 2])))];
-      case 'layer':
-        return perWeight.map((units) => tf.sum(units, [1, 2]));
-      case 'neuron':
-        // A neuron is one output unit of a layer: a kernel column (or conv output channel) with
-        // its bias entry, so the layer's weights with the same unit count are added unit-wise.
-        return this.neuronGroups().map((indices) => tf.addN(indices.map((i) => perWeight[i])));
+  private groupSquares(read: (name: string) => tf.Tensor): tf.Tensor3D {
+    if (this.fused) {
+      // x_0 … x_{n−1}, then their stacked references, as the kernel's contract says.
+      const inputs = [...this.weights.map(({ name }) => read(name)), ...this.references.map(([stacked]) => stacked)];
+      const layout = this.weights.map(({ view, group, perUnit }) => ({
+        rest: view[1],
+        units: view[2],
+        group,
+        perUnit,
+      }));
+      const attrs = { replicas: this.replicas, references: this.solutionCount, groups: this.groupCount, layout };
+      return tf
+        .engine()
+        .runKernel(
+          GROUPED_SQUARED_DISTANCES,
+          inputs as unknown as NamedTensorMap,
+          attrs as unknown as NamedAttrMap,
+        ) as tf.Tensor3D;
     }
-  }
-
-  /** Indices of `weights` that share a layer and a unit count: a kernel and its bias. */
-  private neuronGroups(): number[][] {
-    const groups = new Map<string, number[]>();
-    this.weights.forEach(({ layer, view }, i) => {
-      const key = `${layer}\u0000${view[2]}`;
-      groups.set(key, [...(groups.get(key) ?? []), i]);
+    const perSolution = Array.from({ length: this.solutionCount }, (_, j) => {
+      // Per group, [replicas, 1] or [replicas, units]; groups in the order of their numbers.
+      const columns = new Map<number, tf.Tensor>();
+      this.weights.forEach(({ name, view, group, perUnit }, i) => {
+        const diff = tf.sub(tf.reshape(read(name), view), this.references[i][j]);
+        // diff·diff, not square(diff): square's gradient multiplies by a broadcast scalar 2.
+        const units = tf.reshape(tf.matMul(this.ones[i], tf.mul(diff, diff)), [view[0], view[2]]);
+        const column = perUnit ? units : tf.sum(units, 1, true);
+        const previous = columns.get(group);
+        columns.set(group, previous ? tf.add(previous, column) : column);
+      });
+      const ordered = [...columns.entries()].sort(([a], [b]) => a - b).map(([, column]) => column);
+      return ordered.length === 1 ? ordered[0] : tf.concat(ordered, 1);
     });
-    return [...groups.values()];
+    return tf.stack(perSolution) as tf.Tensor3D;
+  }
+}
+
+/**
+ * The groups of a granularity over the weights: `global` one group; `layer` one per weight;
+ * `neuron` one per output unit, where the weights of one layer with the same unit count (a kernel
+ * and its bias) share their units' groups.
+ */
+function groupLayout(
+  views: { name: string; layer: string; view: [number, number, number] }[],
+  granularity: Granularity,
+): { weights: PersistentWeight[]; groups: number } {
+  switch (granularity) {
+    case 'global':
+      return { weights: views.map((v) => ({ ...v, group: 0, perUnit: false })), groups: 1 };
+    case 'layer':
+      return { weights: views.map((v, i) => ({ ...v, group: i, perUnit: false })), groups: views.length };
+    case 'neuron': {
+      const starts = new Map<string, number>();
+      let groups = 0;
+      const weights = views.map((v) => {
+        const key = `${v.layer}\u0000${v.view[2]}`;
+        let start = starts.get(key);
+        if (start === undefined) {
+          start = groups;
+          starts.set(key, start);
+          groups += v.view[2];
+        }
+        return { ...v, group: start, perUnit: true };
+      });
+      return { weights, groups };
+    }
   }
 }
 

@@ -27,3 +27,4 @@ import './Sum.js';
 import './Tanh.js';
 import './Tile.js';
 import './UnaryGrad.js';
+import './GroupedSquaredDistances.js';

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  defaultPenaltySpec,
+  GROUPED_SQUARED_DISTANCES,
+  type Granularity,
+  type PenaltyKind,
+  PersistentPenalty,
+  type Snapshot,
+} from 'persistent-neurons';
+import { nativeAvailable } from 'tfjs-backend-onednn';
+import '../setup.js';
+
+/** A small replicated model's weights (2 replicas): a dense layer, its bias, a conv kernel and its bias. */
+const shapes: Record<string, number[]> = {
+  'dense/kernel': [2, 6, 4],
+  'dense/bias': [2, 1, 4],
+  'conv/kernel': [2, 3, 3, 2, 5],
+  'conv/bias': [2, 5],
+};
+
+function snapshot(seed: number): Snapshot {
+  return new Map(
+    Object.entries(shapes).map(([name, shape], i) => [name, tf.randomNormal(shape, 0, 1, 'float32', seed * 10 + i)]),
+  );
+}
+
+/** The penalty's value and its gradient for every weight, on the active backend. */
+function penaltyAndGradient(kind: PenaltyKind, granularity: Granularity): { value: number; grads: Float32Array[] } {
+  const theta0 = snapshot(1);
+  const solutions = [snapshot(2), snapshot(3), snapshot(4)];
+  const current = snapshot(5);
+  const penalty = new PersistentPenalty({
+    theta0,
+    previousSolutions: solutions,
+    spec: { ...defaultPenaltySpec, kind, granularity },
+    // Replica 1's second solution is left out (a diverged trajectory); λ differs per replica.
+    options: {
+      replicaAxis: true,
+      replicaLambda: [0.03, 0.1],
+      counts: [
+        [true, true],
+        [true, false],
+        [true, true],
+      ],
+    },
+  });
+  const names = [...current.keys()];
+  const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) =>
+    penalty.value(new Map(names.map((name, i) => [name, xs[i]])), 0.2),
+  )(names.map((name) => current.get(name) as tf.Tensor));
+  const result = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync() as Float32Array) };
+  tf.dispose([value, ...grads, ...current.values(), ...theta0.values(), ...solutions.flatMap((s) => [...s.values()])]);
+  penalty.dispose();
+  return result;
+}
+
+describe(
+  'the fused distance kernel gives the composed penalty',
+  { skip: !nativeAvailable() && 'no native addon' },
+  () => {
+    for (const kind of ['distance', 'inverse', 'gaussian'] as const) {
+      for (const granularity of ['neuron', 'layer', 'global'] as const) {
+        test(`${kind} × ${granularity}: value and gradients on onednn equal tfjs's composed ops on cpu`, async () => {
+          await tf.setBackend('cpu');
+          const composed = penaltyAndGradient(kind, granularity);
+          await tf.setBackend('onednn');
+          const profile = await tf.profile(() => {
+            penaltyAndGradient(kind, granularity);
+          });
+          assert.ok(profile.kernelNames.includes(GROUPED_SQUARED_DISTANCES), 'onednn runs the fused kernel');
+          const fused = penaltyAndGradient(kind, granularity);
+          await tf.setBackend('cpu');
+          const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
+          assert.ok(close(fused.value, composed.value), `${fused.value} vs ${composed.value}`);
+          fused.grads.forEach((grad, i) =>
+            grad.forEach((g, k) =>
+              assert.ok(close(g, composed.grads[i][k]), `weight ${i}[${k}]: ${g} vs ${composed.grads[i][k]}`),
+            ),
+          );
+        });
+      }
+    }
+  },
+);
