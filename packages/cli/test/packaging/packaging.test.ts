@@ -12,7 +12,22 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('../../../../../', import.meta.url));
 const published = ['persistent-neurons', 'persistent-neurons-cli', 'tfjs-backend-onednn'] as const;
 type Published = (typeof published)[number];
+const packageDirs: Record<Published, string> = {
+  'persistent-neurons': 'packages/persistent-neurons',
+  'persistent-neurons-cli': 'packages/cli',
+  'tfjs-backend-onednn': 'packages/tfjs-backend-onednn',
+};
 const tfjsPackages = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'];
+
+/** The packages of each `npm install` line at the start of the root README's "Library" section. */
+function readmeInstallLines(): string[][] {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('\n## Library\n')))?.[1] ?? '';
+  return block
+    .split('\n')
+    .filter((line) => line.startsWith('npm install '))
+    .map((line) => line.replace(/#.*/, '').trim().split(/\s+/).slice(2));
+}
 
 /**
  * The environment of every child: npm's settings as npm sets them for a script (`npm test`) would
@@ -47,15 +62,18 @@ function ok(command: string, args: string[], cwd: string): SpawnSyncReturns<stri
 
 const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
 
-/** What an `npm install --loglevel=http` took from the cache and what it fetched. */
+/**
+ * What an `npm install --loglevel=http` took from npm's cache (`cache hit`, or `cache stale`: a
+ * cached copy used as is under --prefer-offline) and what it asked the registry for.
+ */
 function fetches(log: string): string {
-  const tarballs = lines(log).filter((line) => line.includes('.tgz'));
-  const fetched = tarballs.filter((line) => !line.includes('(cache hit)'));
-  const metadata = lines(log).filter((line) => /http fetch GET/.test(line) && !line.includes('.tgz'));
+  const requests = lines(log).filter((line) => /^npm http (fetch|cache) /.test(line));
+  const fromRegistry = requests.filter((line) => !/\(cache (hit|stale)\)$/.test(line));
+  const tarballs = (list: string[]) => list.filter((line) => line.includes('.tgz')).length;
   return (
-    `${tarballs.length - fetched.length} tarballs from the cache, ${fetched.length} fetched` +
-    `${fetched.length ? ` (${fetched.map((line) => line.split(' ').find((w) => w.endsWith('.tgz'))).join(', ')})` : ''}, ` +
-    `${metadata.length} metadata requests`
+    `tarballs: ${tarballs(requests) - tarballs(fromRegistry)} from the cache, ${tarballs(fromRegistry)} from the registry; ` +
+    `metadata: ${requests.length - tarballs(requests) - (fromRegistry.length - tarballs(fromRegistry))} from the cache, ` +
+    `${fromRegistry.length - tarballs(fromRegistry)} from the registry`
   );
 }
 
@@ -87,7 +105,14 @@ describe('the published packages, packed and installed', { skip: npmMissing && '
   let project: string;
   const tarballs = {} as Record<Published, string>;
   const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8'));
-  const tfjs = tfjsPackages.map((name) => `${name}@${lock.packages[`node_modules/${name}`].version}`);
+  /** What to install for a package the README names: its tarball, or the lock file's version. */
+  const installable = (name: string): string => {
+    if ((published as readonly string[]).includes(name)) return tarballs[name as Published];
+    const locked = lock.packages[`node_modules/${name}`]?.version;
+    assert.ok(locked, `the README's install line names ${name}, which is neither published here nor in the lock`);
+    return `${name}@${locked}`;
+  };
+  const [libraryLine, backendLine] = readmeInstallLines();
   const npmInstall = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--save-exact', '--loglevel=http'];
 
   before(() => {
@@ -119,7 +144,15 @@ describe('the published packages, packed and installed', { skip: npmMissing && '
         [],
         `${pack.name} ships source maps or TypeScript sources`,
       );
-      assert.ok(files.some((file) => /^dist\/src\/index\.(js|d\.ts)$/.test(file) || file.includes('/index.js')));
+      // Every file package.json points at (exports, bin) is in the tarball.
+      const manifest = JSON.parse(readFileSync(join(repo, packageDirs[pack.name], 'package.json'), 'utf8'));
+      const targets = [
+        ...Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((target) =>
+          typeof target === 'string' ? [target] : Object.values(target),
+        ),
+        ...Object.values((manifest.bin ?? {}) as Record<string, string>),
+      ].map((target) => target.replace(/^\.\//, ''));
+      for (const target of targets) assert.ok(files.includes(target), `${pack.name} lacks ${target}`);
       assert.ok(!files.some((file) => file.startsWith('dist/test/')), `${pack.name} ships its tests`);
     }
     const backendFiles = packed.find((pack) => pack.name === 'tfjs-backend-onednn')!.files.map((file) => file.path);
@@ -130,7 +163,9 @@ describe('the published packages, packed and installed', { skip: npmMissing && '
 
   describe('the library alone, with tfjs', () => {
     before(() => {
-      const install = ok('npm', [...npmInstall, tarballs['persistent-neurons'], ...tfjs], project);
+      // As the README says: the library and tfjs, nothing else.
+      assert.deepEqual([...libraryLine].sort(), ['persistent-neurons', ...tfjsPackages].sort());
+      const install = ok('npm', [...npmInstall, ...libraryLine.map(installable)], project);
       process.stdout.write(`# npm install of the library and tfjs: ${fetches(install.stderr + install.stdout)}\n`);
     });
 
@@ -200,9 +235,10 @@ describe('the published packages, packed and installed', { skip: npmMissing && '
 
   describe('with the CLI and the backend, install scripts not run', () => {
     before(() => {
+      assert.deepEqual(backendLine, ['tfjs-backend-onednn']);
       const install = ok(
         'npm',
-        [...npmInstall, '--ignore-scripts', tarballs['persistent-neurons-cli'], tarballs['tfjs-backend-onednn']],
+        [...npmInstall, '--ignore-scripts', tarballs['persistent-neurons-cli'], ...backendLine.map(installable)],
         project,
       );
       process.stdout.write(`# npm install of the CLI and the backend: ${fetches(install.stderr + install.stdout)}\n`);
