@@ -9,17 +9,28 @@ export interface OneDnnModule {
 }
 
 let module: OneDnnModule | null | undefined;
+let loading: Promise<OneDnnModule | null> | undefined;
 
 /** Imports tfjs-backend-onednn once; null when it is not installed. */
-export async function loadOneDnn(): Promise<OneDnnModule | null> {
-  if (module === undefined) {
-    try {
-      module = (await import('tfjs-backend-onednn')) as OneDnnModule;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
-      module = null;
-    }
+export function loadOneDnn(): Promise<OneDnnModule | null> {
+  loading ??= importOneDnn();
+  return loading;
+}
+
+async function importOneDnn(): Promise<OneDnnModule | null> {
+  // pn says in its own line when the addon is not loaded (cli/backend.ts): the backend's warning
+  // on import would repeat it. Set only while the backend loads, so child processes start clean.
+  const quiet = process.env.TFJS_ONEDNN_QUIET;
+  process.env.TFJS_ONEDNN_QUIET = '1';
+  try {
+    module = (await import('tfjs-backend-onednn')) as OneDnnModule;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    module = null;
+  } finally {
+    if (quiet === undefined) delete process.env.TFJS_ONEDNN_QUIET;
+    else process.env.TFJS_ONEDNN_QUIET = quiet;
   }
   return module;
 }

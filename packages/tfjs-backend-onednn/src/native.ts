@@ -134,16 +134,28 @@ export interface NativeAddon {
   getThreads(): number;
 }
 
+const DISABLED = 'disabled by TFJS_ONEDNN_DISABLE=1';
+
 function load(): { addon: NativeAddon | null; error: string | null } {
-  if (process.env.TFJS_ONEDNN_DISABLE === '1') return { addon: null, error: 'disabled by TFJS_ONEDNN_DISABLE=1' };
+  if (process.env.TFJS_ONEDNN_DISABLE === '1') return { addon: null, error: DISABLED };
   // OpenMP reads its settings when the library loads; idle workers must not spin on a busy machine.
   process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
     const require = createRequire(import.meta.url);
     return { addon: require('../../build/Release/onednn_backend.node') as NativeAddon, error: null };
   } catch (error) {
-    return { addon: null, error: error instanceof Error ? error.message : String(error) };
+    return { addon: null, error: describeLoadError(error) };
   }
+}
+
+/**
+ * One line: a missing addon file means its build never ran or failed; anything else (oneDNN or
+ * OpenBLAS removed since the build, another platform) is the loader's first line.
+ */
+function describeLoadError(error: unknown): string {
+  if ((error as NodeJS.ErrnoException | null)?.code === 'MODULE_NOT_FOUND')
+    return 'not built: build/Release/onednn_backend.node is missing';
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }
 
 const loaded = load();
@@ -151,11 +163,39 @@ const loaded = load();
 /** The loaded addon, or null when it is missing, failed to load or is disabled. */
 export const native: NativeAddon | null = loaded.addon;
 
-/** Why the addon is not available (null when it is). */
+/** Why the addon is not available, in one line (null when it is). */
 export const nativeLoadError: string | null = loaded.error;
 
 export function nativeAvailable(): boolean {
   return native !== null;
+}
+
+/**
+ * The line the package prints when it is imported without its addon: the reason and how to build
+ * it. Null when the addon is loaded, or deliberately disabled (`TFJS_ONEDNN_DISABLE=1`).
+ */
+export function nativeUnavailableMessage(): string | null {
+  if (native !== null || nativeLoadError === DISABLED) return null;
+  return (
+    `tfjs-backend-onednn: native addon not loaded (${nativeLoadError}); tfjs stays on its cpu backend, far slower. ` +
+    'To build it: sudo apt-get install libdnnl-dev libopenblas-dev, allow its install script where npm blocks it ' +
+    '(npm install-scripts approve tfjs-backend-onednn), then npm rebuild tfjs-backend-onednn. ' +
+    'TFJS_ONEDNN_QUIET=1 hides this line.'
+  );
+}
+
+/**
+ * Prints `nativeUnavailableMessage()` with console.warn, once per process (even with two copies of
+ * the package loaded), unless `TFJS_ONEDNN_QUIET=1`.
+ */
+export function warnIfNativeUnavailable(): void {
+  const message = nativeUnavailableMessage();
+  if (message === null || process.env.TFJS_ONEDNN_QUIET === '1') return;
+  const warned = Symbol.for('tfjs-backend-onednn.native-unavailable-warned');
+  const global = globalThis as Record<symbol, unknown>;
+  if (global[warned] === true) return;
+  global[warned] = true;
+  console.warn(message);
 }
 
 /** Sets the number of threads oneDNN and OpenBLAS use. */
