@@ -5,6 +5,8 @@
 export interface OneDnnModule {
   nativeAvailable(): boolean;
   nativeLoadError: string | null;
+  /** Why the addon is not loaded and how to fix it, in one line; null when it is loaded. */
+  nativeUnavailableMessage(): string | null;
   getThreads(): number;
 }
 

@@ -14,13 +14,11 @@ export async function initBackend(): Promise<string> {
   if (oneDnn?.nativeAvailable()) {
     await tf.setBackend('onednn');
   } else {
-    const reason = oneDnn
-      ? (oneDnn.nativeLoadError ?? 'the addon is not built')
-      : 'tfjs-backend-onednn is not installed';
-    process.stderr.write(
-      `pn: native backend unavailable (${reason.split('\n')[0]}); running on tfjs cpu, which is far slower. ` +
-        'Run bash scripts/setup.sh (needs libdnnl-dev and libopenblas-dev) to build it.\n',
-    );
+    const why = oneDnn
+      ? (oneDnn.nativeUnavailableMessage() ??
+        `tfjs-backend-onednn: ${oneDnn.nativeLoadError ?? 'the native addon is not loaded'}`)
+      : 'tfjs-backend-onednn is not installed (npm install tfjs-backend-onednn, with libdnnl-dev and libopenblas-dev)';
+    process.stderr.write(`pn: running on tfjs cpu, which is far slower: ${why}\n`);
     await tf.setBackend('cpu');
   }
   await tf.ready();
