@@ -99,18 +99,16 @@ describe('GroupedSquaredDistances', { skip: native === null ? 'the native addon 
       const out = run(...inputs.slice(0, n));
       assert.deepEqual(out.shape, [c.references, c.replicas, c.groups]);
       const values = out.dataSync();
-      expected.out.forEach((v, g) =>
-        assert.ok(Math.abs(values[g] - v) <= 1e-5 * Math.max(1, v), `${g}: ${values[g]} vs ${v}`),
-      );
+      for (const [g, v] of expected.out.entries())
+        assert.ok(Math.abs(values[g] - v) <= 1e-5 * Math.max(1, v), `${g}: ${values[g]} vs ${v}`);
       const grads = tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(run(...x), tf.tensor(dy, out.shape))))(
         inputs.slice(0, n),
       );
       grads.forEach((grad, i) => {
         assert.deepEqual(grad.shape, c.tensors[i].shape);
         const g = grad.dataSync();
-        expected.dxs[i].forEach((v, k) =>
-          assert.ok(Math.abs(g[k] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `x${i}[${k}]`),
-        );
+        for (const [k, v] of expected.dxs[i].entries())
+          assert.ok(Math.abs(g[k] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `x${i}[${k}]`);
       });
       tf.dispose([out, ...grads, ...inputs]);
     });

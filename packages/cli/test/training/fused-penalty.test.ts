@@ -74,11 +74,9 @@ describe(
           await tf.setBackend('cpu');
           const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
           assert.ok(close(fused.value, composed.value), `${fused.value} vs ${composed.value}`);
-          fused.grads.forEach((grad, i) =>
-            grad.forEach((g, k) =>
-              assert.ok(close(g, composed.grads[i][k]), `weight ${i}[${k}]: ${g} vs ${composed.grads[i][k]}`),
-            ),
-          );
+          for (const [i, grad] of fused.grads.entries())
+            for (const [k, g] of grad.entries())
+              assert.ok(close(g, composed.grads[i][k]), `weight ${i}[${k}]: ${g} vs ${composed.grads[i][k]}`);
         });
       }
     }
