@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe } from '../experiments/summary.js';
 import { loadedOneDnn } from '../native-backend.js';
+import { textTable } from '../report/format.js';
 import { trainingFlops, WORKLOADS, type WorkloadName } from './workloads.js';
 
 export interface BenchRow {
@@ -246,16 +247,8 @@ export function benchTable(rows: readonly BenchRow[], sgemmPeak: Record<number, 
     ratio(r.cpuMs, r.onednnMs),
     `${fmt(r.onednnPeakRssMB)} / ${fmt(r.pytorchPeakRssMB)}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const row = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   return [
-    row(header),
-    row(widths.map((w) => '-'.repeat(w))),
-    ...lines.map(row),
+    textTable(header, lines),
     '',
     'penalty ×: onednn step time with the default penalty against 3 earlier solutions / without it',
     '* cpu scaled from a smaller batch: its full-batch step would exceed the budget',

@@ -1,4 +1,4 @@
-import { formatInterval, formatNumber, formatP, verdict } from '../report/format.js';
+import { formatInterval, formatNumber, formatP, textTable, verdict } from '../report/format.js';
 import type { Paired, Results, Stats } from '../report/results-schema.js';
 
 function meanStd(stats: Stats): string {
@@ -24,13 +24,7 @@ export function summaryTable(results: Results): string {
     meanStd(s.valMetric),
     formatNumber(s.testMetric.median),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const lines = [textTable(header, rows)];
   const baselines: [string, Record<string, Paired> | undefined][] = [
     ['reinit', results.pairedVsReinit ?? (results.paired ? { persistent: results.paired } : undefined)],
     ['standard-long', results.pairedVsStandardLong],

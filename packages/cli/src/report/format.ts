@@ -39,3 +39,14 @@ export function verdict(
   if (ci[0] <= 0 && ci[1] >= 0) return 'no detectable difference';
   return ci[0] > 0 === higherIsBetter ? 'better' : 'worse';
 }
+
+/** A plain-text table: a header, a rule, one line per row; columns padded to their widest cell. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
