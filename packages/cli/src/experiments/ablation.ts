@@ -4,7 +4,7 @@ import type { Granularity, Method, PenaltyKind } from 'persistent-neurons';
 import { readJsonFile } from '../io/files.js';
 import { formatNumber } from '../report/format.js';
 import { type Results, resultsSchema, type Stats } from '../report/results-schema.js';
-import { type ResolvedRun, runExperiment, validate } from './run.js';
+import { loadRunConfig, type ResolvedRun, runExperiment, UsageError, validate } from './run.js';
 import { describe } from './summary.js';
 
 export interface AblationGrid {
@@ -46,15 +46,19 @@ export async function runAblation(
   const { experiment, preset, config } = run;
   const settle = async (label: string, changes: Record<string, unknown>): Promise<Results> => {
     const dir = join(options.outDir, label);
+    const point = validate(experiment, { ...config, ...changes });
+    const started = existsSync(join(dir, 'config.json'));
+    // A setting already here is reused only if it is this very setting (seeds and every value).
+    if (started && JSON.stringify(loadRunConfig(dir).config) !== JSON.stringify(point))
+      throw new UsageError(`${dir} holds a run of another config; give this ablation another --out directory`);
     const resultsPath = join(dir, 'results.json');
     if (existsSync(resultsPath))
       return readJsonFile(resultsPath, resultsSchema, `delete ${dir} to run this setting again`);
-    const point = validate(experiment, { ...config, ...changes });
     return runExperiment(
       { experiment, preset, config: point },
       {
         outDir: dir,
-        resume: existsSync(join(dir, 'config.json')),
+        resume: started,
         onProgress: (method, done, total) => options.onProgress?.(label, method, done, total),
       },
     );

@@ -155,5 +155,9 @@ describe('pn: version, resume by directory, ablation of any experiment', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.doesNotMatch(second.stderr, /gaussian-global-3 persistent/);
     assert.match(second.stderr, /gaussian-global-10 persistent/);
+    // Other seeds are another setting: the directory's runs are not passed off as theirs.
+    const other = run(...args, '--lambdas', '3', '--seeds', '3', '--out', out);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /reinit holds a run of another config; give this ablation another --out directory/);
   });
 });
