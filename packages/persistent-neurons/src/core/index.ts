@@ -5,3 +5,4 @@ export * from './penalty.js';
 export * from './random.js';
 export * from './trainer.js';
 export * from './weights.js';
+export * from './yield.js';

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, type OptimizerSpec } from './optimizers.js';
 import { type PenaltySpec, PersistentPenalty } from './penalty.js';
-import { disposeSnapshot, type ModelWeight, restoreSnapshot, type Snapshot, takeSnapshot } from './weights.js';
+import {
+  assembleReplicas,
+  disposeSnapshot,
+  type ModelWeight,
+  restoreSnapshot,
+  type Snapshot,
+  takeSnapshot,
+} from './weights.js';
+import { eventLoopTurns } from './yield.js';
 
 export type Split = 'validation' | 'test';
 
@@ -46,6 +54,11 @@ export interface TrainOptions {
   onEvent?: (event: TrainerEvent) => void;
   /** Continue after completed trajectories (from a checkpoint); their solutions are taken over. */
   resume?: { records: TrajectoryRecord[][]; solutions: Snapshot[] };
+  /**
+   * The longest stretch, in milliseconds, the trainer computes before it gives the event loop a
+   * turn (between batches; every batch when batches take longer). Default 10.
+   */
+  yieldEveryMs?: number;
 }
 
 /** One trajectory's outcome for one replica. */
@@ -71,7 +84,10 @@ export type TrainerEvent =
 export interface TrainResult {
   /** [replica][trajectory]. */
   records: TrajectoryRecord[][];
-  /** Per replica, the index of the selected trajectory: best validation metric, never test. */
+  /**
+   * Per replica, the index of the selected trajectory: best validation metric, never test. The
+   * task's weights are left at these solutions (each replica at its own).
+   */
   selected: number[];
   /** θ*_k for every trajectory (all weights, all replicas). Dispose with `disposeSnapshot`. */
   solutions: Snapshot[];
@@ -81,14 +97,16 @@ export interface TrainResult {
 /**
  * Runs K trajectories as docs/method.md says: each starts from θ0 restored exactly (or from a fresh
  * init for `reinit`), with a fresh optimizer, and minimizes the task loss plus the penalty
- * against all earlier solutions. The weights end at the last solution.
+ * against all earlier solutions. At the end the weights are the selected solutions (per replica).
+ * Asynchronous: between batches it gives the event loop a turn now and then (`yieldEveryMs`), so
+ * a page, a worker's messages or a server's timers stay responsive while it trains.
  *
  * ```ts
- * const result = trainPersistent(task, { trajectories: 4, epochs: 50, restart: 'theta0',
+ * const result = await trainPersistent(task, { trajectories: 4, epochs: 50, restart: 'theta0',
  *   optimizer: { name: 'sgd', learningRate: 0.05 }, penalty: defaultPenaltySpec });
  * ```
  */
-export function trainPersistent(task: TrainingTask, options: TrainOptions): TrainResult {
+export async function trainPersistent(task: TrainingTask, options: TrainOptions): Promise<TrainResult> {
   const { trajectories, epochs } = options;
   if (!(trajectories >= 1 && epochs >= 1)) throw new Error('trajectories and epochs must be at least 1');
   const trainable = task.weights.filter((w) => w.trainable);
@@ -98,6 +116,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     ...(options.resume?.records[r] ?? []),
   ]);
   const emit = options.onEvent ?? (() => {});
+  const turn = eventLoopTurns(options.yieldEveryMs);
 
   for (let k = solutions.length; k < trajectories; k++) {
     if (options.restart === 'reinit' && k > 0) task.reinitialize(k);
@@ -141,6 +160,8 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
           varList,
         );
         emit({ type: 'step', trajectory: k, epoch, step });
+        const pause = turn();
+        if (pause) await pause;
       }
       lastLoss = Array.from(epochLoss.dataSync(), (sum) => sum / task.stepsPerEpoch);
       epochLoss.dispose();
@@ -176,12 +197,20 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     solutions.push(solution);
     emit({ type: 'trajectory', trajectory: k, records: trajectoryRecords, solution });
   }
-  return {
-    records,
-    selected: records.map((history) => selectTrajectory(history, task.metric.higherIsBetter)),
-    solutions,
-    theta0,
-  };
+  const selected = records.map((history) => selectTrajectory(history, task.metric.higherIsBetter));
+  restoreSelected(task, solutions, selected);
+  return { records, selected, solutions, theta0 };
+}
+
+/** Writes each replica's selected solution into the task's weights. */
+export function restoreSelected(task: TrainingTask, solutions: readonly Snapshot[], selected: readonly number[]): void {
+  if (!task.replicaAxis || selected.every((k) => k === selected[0])) {
+    restoreSnapshot(task.weights, solutions[selected[0]]);
+    return;
+  }
+  const assembled = assembleReplicas(solutions, selected);
+  restoreSnapshot(task.weights, assembled);
+  disposeSnapshot(assembled);
 }
 
 /** Frees a result's snapshots: θ0 and every solution. */
