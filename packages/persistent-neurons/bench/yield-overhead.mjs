@@ -4,8 +4,8 @@
 //
 //   npx tsc -b packages/persistent-neurons && node packages/persistent-neurons/bench/yield-overhead.mjs [--backend cpu|onednn] [--rounds 9]
 //
-// Variants: `sync` the old loop (no yields); `async, never` the trainer with
-// yieldEveryMs = Infinity (no yields); `async, 10 ms` the default;
+// Variants: `sync` the old loop (no yields, no curves); `async, never` the trainer with
+// yieldEveryMs = Infinity (its learning curves, no yields); `async, 10 ms` the default;
 // `async, 0 ms` a turn after every batch. Each round runs every variant once, in a rotated order;
 // per round each variant's time is divided by that round's `sync` time, and the medians of those
 // ratios are printed, for wall time and for the process's CPU time (user + system): on a shared

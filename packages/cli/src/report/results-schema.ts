@@ -45,6 +45,13 @@ const trajectoryRecordObject = z.object({
   epochs: z.number().int(),
   distanceToTheta0: z.number().nullable(),
   distanceToPrevious: z.array(z.number().nullable()),
+  curve: z
+    .object({
+      epochs: z.array(z.number().int()),
+      trainLoss: z.array(z.number().nullable()),
+      valMetric: z.array(z.number().nullable()),
+    })
+    .optional(),
 });
 export const trajectoryRecordSchema = renamed({ iteration: 'trajectory' }, trajectoryRecordObject);
 

@@ -61,6 +61,16 @@ export interface TrainOptions {
   yieldEveryMs?: number;
 }
 
+/** A trajectory's learning curve, at the epochs `curveEpochs` gives (NaN where a value was not finite). */
+export interface LearningCurve {
+  /** Epochs completed within the trajectory, 1-based. */
+  epochs: number[];
+  /** That epoch's mean training loss (task loss, without the penalty). */
+  trainLoss: number[];
+  /** The validation metric after that epoch. */
+  valMetric: number[];
+}
+
 /** One trajectory's outcome for one replica. */
 export interface TrajectoryRecord {
   trajectory: number;
@@ -74,11 +84,14 @@ export interface TrajectoryRecord {
   distanceToTheta0: number;
   /** ‖θ*_k − θ*_j‖ for every earlier j. */
   distanceToPrevious: number[];
+  /** Train loss and validation metric along the trajectory; its last point is the values above. */
+  curve: LearningCurve;
 }
 
 export type TrainerEvent =
   | { type: 'step'; trajectory: number; epoch: number; step: number }
-  | { type: 'epoch'; trajectory: number; epoch: number; trainLoss: number[] }
+  /** `valMetric` (per replica) is there when the trainer evaluated after this epoch (see `curveEpochs`). */
+  | { type: 'epoch'; trajectory: number; epoch: number; trainLoss: number[]; valMetric?: number[] }
   | { type: 'trajectory'; trajectory: number; records: TrajectoryRecord[]; solution: Snapshot };
 
 export interface TrainResult {
@@ -92,6 +105,18 @@ export interface TrainResult {
   /** θ*_k for every trajectory (all weights, all replicas). Dispose with `disposeSnapshot`. */
   solutions: Snapshot[];
   theta0: Snapshot;
+}
+
+/** At most this many points per learning curve. */
+export const CURVE_POINTS = 50;
+
+/**
+ * The epochs (1-based) at which a trajectory of E epochs evaluates for its learning curve:
+ * round(j·E/n) for j = 1..n, n = min(E, CURVE_POINTS). The last is always E.
+ */
+export function curveEpochs(epochs: number): number[] {
+  const n = Math.min(epochs, CURVE_POINTS);
+  return Array.from({ length: n }, (_, j) => Math.round(((j + 1) * epochs) / n));
 }
 
 /**
@@ -117,6 +142,7 @@ export async function trainPersistent(task: TrainingTask, options: TrainOptions)
   ]);
   const emit = options.onEvent ?? (() => {});
   const turn = eventLoopTurns(options.yieldEveryMs);
+  const evaluatedEpochs = new Set(curveEpochs(epochs));
 
   for (let k = solutions.length; k < trajectories; k++) {
     if (options.restart === 'reinit' && k > 0) task.reinitialize(k);
@@ -142,6 +168,9 @@ export async function trainPersistent(task: TrainingTask, options: TrainOptions)
     let lastLoss: number[] = [];
     const epochsRun = new Array<number>(task.replicas).fill(0);
     const diverged = new Array<boolean>(task.replicas).fill(false);
+    const curves: LearningCurve[] = records.map(() => ({ epochs: [], trainLoss: [], valMetric: [] }));
+    // The validation metric after the last epoch run; the loop always evaluates there.
+    let valMetric: number[] | undefined;
     for (let epoch = 0; epoch < epochs && !diverged.every(Boolean); epoch++) {
       task.startEpoch(k, epoch);
       let epochLoss: tf.Tensor1D = tf.keep(tf.zeros([task.replicas]));
@@ -165,18 +194,31 @@ export async function trainPersistent(task: TrainingTask, options: TrainOptions)
       }
       lastLoss = Array.from(epochLoss.dataSync(), (sum) => sum / task.stepsPerEpoch);
       epochLoss.dispose();
+      const running = diverged.map((stopped) => !stopped);
       for (const [r, loss] of lastLoss.entries()) {
         if (diverged[r]) continue;
         epochsRun[r] = epoch + 1;
         if (!Number.isFinite(loss)) diverged[r] = true;
       }
-      emit({ type: 'epoch', trajectory: k, epoch, trainLoss: lastLoss });
+      // A replica that diverged in this epoch ends its curve here, whatever the schedule.
+      const endsNow = running.map((ran, r) => ran && diverged[r]);
+      const scheduled = evaluatedEpochs.has(epoch + 1);
+      valMetric = scheduled || endsNow.some(Boolean) ? (task.evaluate('validation') ?? []) : undefined;
+      if (valMetric) {
+        for (const [r, curve] of curves.entries()) {
+          if (!running[r] || !(scheduled || endsNow[r])) continue;
+          curve.epochs.push(epoch + 1);
+          curve.trainLoss.push(lastLoss[r]);
+          curve.valMetric.push(valMetric[r] ?? Number.NaN);
+        }
+      }
+      emit({ type: 'epoch', trajectory: k, epoch, trainLoss: lastLoss, ...(valMetric ? { valMetric } : {}) });
     }
     optimizer.dispose();
     penalty?.dispose();
 
     const solution = takeSnapshot(task.weights);
-    const valMetric = task.evaluate('validation') ?? [];
+    valMetric ??= task.evaluate('validation') ?? [];
     const testMetric = task.evaluate('test');
     const toTheta0 = replicaDistances(task, solution, theta0);
     const toPrevious = solutions.map((previous) => replicaDistances(task, solution, previous));
@@ -190,6 +232,7 @@ export async function trainPersistent(task: TrainingTask, options: TrainOptions)
         epochs: epochsRun[r],
         distanceToTheta0: toTheta0[r],
         distanceToPrevious: toPrevious.map((d) => d[r]),
+        curve: curves[r],
       };
       history.push(record);
       return record;
@@ -219,7 +262,10 @@ export function disposeResult(result: Pick<TrainResult, 'theta0' | 'solutions'>)
 }
 
 /** The best trajectory by validation metric; diverged ones only if nothing else is left. */
-export function selectTrajectory(history: readonly TrajectoryRecord[], higherIsBetter: boolean): number {
+export function selectTrajectory(
+  history: readonly Pick<TrajectoryRecord, 'valMetric' | 'diverged'>[],
+  higherIsBetter: boolean,
+): number {
   let best = -1;
   history.forEach((record, i) => {
     if (record.diverged) return;

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  curveEpochs,
   defaultPenaltySpec,
   disposeResult,
   LayersTask,
   methodOptions,
   type Snapshot,
+  type TrainerEvent,
   type TrainingTask,
   type TrainOptions,
   trainPersistent,
@@ -63,7 +65,7 @@ async function both(makeTask: () => TrainingTask, options: TrainOptions) {
   const syncTask = makeTask();
   const reference = trainPersistentSync(syncTask, options);
   const compared = {
-    records: result.records,
+    records: result.records.map((history) => history.map(({ curve: _, ...record }) => record)),
     selected: result.selected,
     solutions: result.solutions.map(values),
   };
@@ -165,6 +167,125 @@ describe('the asynchronous trainer', () => {
     const task = layersTask();
     const result = await trainPersistent(task, methodOptions('persistent', settings));
     assert.deepEqual(weightValues(task), values(result.solutions[result.selected[0]]));
+    disposeResult(result);
+    task.dispose();
+  });
+});
+
+describe('learning curves', () => {
+  test('curveEpochs: every epoch up to 50, then 50 evenly spread ending at E', () => {
+    assert.deepEqual(curveEpochs(1), [1]);
+    assert.deepEqual(curveEpochs(4), [1, 2, 3, 4]);
+    const long = curveEpochs(250);
+    assert.equal(long.length, 50);
+    assert.deepEqual(long.slice(0, 3), [5, 10, 15]);
+    assert.equal(long.at(-1), 250);
+    const odd = curveEpochs(77);
+    assert.equal(odd.length, 50);
+    assert.equal(new Set(odd).size, 50);
+    assert.equal(odd.at(-1), 77);
+    assert.deepEqual(
+      odd,
+      Array.from({ length: 50 }, (_, j) => Math.round(((j + 1) * 77) / 50)),
+    );
+  });
+
+  test('each record holds its curve; the epoch events carry the same validation values; one evaluation per point', async () => {
+    const task = kinkTask();
+    const evaluate = task.evaluate.bind(task);
+    let validationCalls = 0;
+    task.evaluate = (split) => {
+      if (split === 'validation') validationCalls++;
+      return evaluate(split);
+    };
+    const events: Extract<TrainerEvent, { type: 'epoch' }>[] = [];
+    const epochs = 60;
+    const result = await trainPersistent(task, {
+      ...methodOptions('persistent', { ...kinkDefaults, trajectories: 2, epochs }),
+      onEvent: (event) => {
+        if (event.type === 'epoch') events.push(event);
+      },
+    });
+    const expectedEpochs = curveEpochs(epochs);
+    assert.equal(expectedEpochs.length, 50);
+    assert.equal(validationCalls, 2 * 50, 'the last point is the record: evaluated once');
+    for (const [r, history] of result.records.entries()) {
+      for (const [k, record] of history.entries()) {
+        const { curve } = record;
+        assert.deepEqual(curve.epochs, expectedEpochs);
+        assert.equal(curve.trainLoss.length, 50);
+        assert.equal(curve.valMetric.length, 50);
+        assert.equal(curve.valMetric.at(-1), record.valMetric);
+        assert.equal(curve.trainLoss.at(-1), record.trainLoss);
+        const evaluated = events.filter((e) => e.trajectory === k && e.valMetric);
+        assert.deepEqual(
+          evaluated.map((e) => e.epoch + 1),
+          expectedEpochs,
+        );
+        assert.deepEqual(
+          evaluated.map((e) => e.valMetric?.[r]),
+          curve.valMetric,
+        );
+        assert.deepEqual(
+          evaluated.map((e) => e.trainLoss[r]),
+          curve.trainLoss,
+        );
+      }
+    }
+    // The curve goes down on this task: the first point is worse than the last.
+    const first = result.records[0][0].curve;
+    assert.ok((first.trainLoss[0] as number) > (first.trainLoss.at(-1) as number));
+    disposeResult(result);
+    task.dispose();
+  });
+
+  test('a trajectory that diverges ends its curve at the epoch it diverged, even off the schedule', async () => {
+    const task = kinkTask([1, 2]);
+    const loss = task.loss.bind(task);
+    let trajectory = 0;
+    let epochNow = 0;
+    const startEpoch = task.startEpoch.bind(task);
+    task.startEpoch = (k, epoch) => {
+      trajectory = k;
+      epochNow = epoch;
+      startEpoch(k, epoch);
+    };
+    // Replica 0's loss turns NaN in epoch 3 (1-based) of the first trajectory: off the schedule of E = 120.
+    const mask = tf.keep(tf.tensor1d([Number.NaN, 1]));
+    task.loss = (step) => (trajectory === 0 && epochNow === 2 ? tf.tidy(() => tf.mul(loss(step), mask)) : loss(step));
+    const epochs = 120;
+    assert.ok(!curveEpochs(epochs).includes(3));
+    const result = await trainPersistent(task, {
+      ...methodOptions('persistent', { ...kinkDefaults, epochs }),
+      trajectories: 2,
+    });
+    const [diverged, healthy] = [result.records[0][0], result.records[1][0]];
+    assert.ok(diverged.diverged && diverged.epochs === 3);
+    assert.equal(curveEpochs(epochs)[0], 2);
+    assert.deepEqual(diverged.curve.epochs, [2, 3]);
+    assert.ok(Number.isNaN(diverged.curve.trainLoss.at(-1)));
+    assert.deepEqual(healthy.curve.epochs, curveEpochs(epochs), 'the other replica keeps its schedule');
+    assert.ok(!result.records[0][1].diverged);
+    assert.deepEqual(result.records[0][1].curve.epochs, curveEpochs(epochs));
+    mask.dispose();
+    disposeResult(result);
+    task.dispose();
+  });
+
+  test('a diverged LayersTask trajectory stops with its curve at that epoch', async () => {
+    const task = layersTask();
+    const result = await trainPersistent(task, {
+      ...methodOptions('reinit', {
+        trajectories: 2,
+        epochs: 5,
+        optimizer: { name: 'sgd', learningRate: 1e8 },
+        penalty: defaultPenaltySpec,
+      }),
+    });
+    for (const record of result.records[0]) {
+      assert.ok(record.diverged);
+      assert.deepEqual(record.curve.epochs, [record.epochs]);
+    }
     disposeResult(result);
     task.dispose();
   });

@@ -1,6 +1,6 @@
-// The trainer's loop as it was while it was synchronous (no yields, weights left at the last
-// solution), kept as the reference the asynchronous trainer must match number for number, and as
-// the baseline of the yield-overhead measurement (bench/yield-overhead.mjs).
+// The trainer's loop as it was while it was synchronous (no yields, no learning curves, weights
+// left at the last solution), kept as the reference the asynchronous trainer must match number for
+// number, and as the baseline of the yield-overhead measurement (bench/yield-overhead.mjs).
 import * as tf from '@tensorflow/tfjs-core';
 import {
   createOptimizer,
@@ -15,7 +15,7 @@ import {
   takeSnapshot,
 } from '../../src/core/index.js';
 
-export type ReferenceRecord = TrajectoryRecord;
+export type ReferenceRecord = Omit<TrajectoryRecord, 'curve'>;
 
 export interface ReferenceResult {
   records: ReferenceRecord[][];

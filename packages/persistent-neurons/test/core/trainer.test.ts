@@ -173,6 +173,7 @@ describe('selection', () => {
     epochs: 1,
     distanceToTheta0: 0,
     distanceToPrevious: [],
+    curve: { epochs: [1], trainLoss: [0], valMetric: [valMetric] },
   });
 
   test('picks the best validation metric and never looks at test data', () => {
