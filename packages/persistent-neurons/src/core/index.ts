@@ -1,3 +1,4 @@
+export * from './fit.js';
 export * from './layers-task.js';
 export * from './methods.js';
 export * from './optimizers.js';
