@@ -5,7 +5,8 @@ export type JobReply = Exclude<Reply, { type: 'backend' | 'error' | 'done' }>;
 
 /**
  * The page's handle on one tfjs worker, which runs one job at a time. `stop` ends a job midway by
- * terminating the worker (training is synchronous inside it); the next job starts a fresh one.
+ * terminating the worker, which frees everything the job held at once; the next job starts a
+ * fresh one.
  */
 export class TrainingWorker {
   private worker: Worker | null = null;

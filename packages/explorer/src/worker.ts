@@ -65,9 +65,9 @@ class TracedToy2dTask extends Toy2dTask {
   }
 }
 
-function trainLandscape({ method, start, seed, settings }: Extract<Job, { type: 'train-landscape' }>): void {
+function trainLandscape({ method, start, seed, settings }: Extract<Job, { type: 'train-landscape' }>): Promise<void> {
   const task = new TracedToy2dTask({ ...toy2dDefaults, start }, [seed]);
-  train(task, {
+  return train(task, {
     ...methodOptions(method, settings),
     onEvent(event) {
       if (event.type === 'step') task.record();
@@ -86,13 +86,13 @@ function kinkData() {
   return { data, grid };
 }
 
-function trainKink({ method, seed, settings, drawEvery }: Extract<Job, { type: 'train-kink' }>): void {
+function trainKink({ method, seed, settings, drawEvery }: Extract<Job, { type: 'train-kink' }>): Promise<void> {
   const { data, grid } = kinkData();
   const gridX = Float32Array.from(grid);
   const task = new KinkTask(data, kinkDefaults.hidden, [seed], kinkDefaults.batchSize);
   const fit = () => Array.from(task.predict(gridX)[0]);
   let steps = 0;
-  train(task, {
+  return train(task, {
     ...methodOptions(method, settings),
     onEvent(event) {
       if (event.type === 'step' && ++steps % drawEvery === 0)
@@ -104,10 +104,10 @@ function trainKink({ method, seed, settings, drawEvery }: Extract<Job, { type: '
 }
 
 /** Trains, reports the selected trajectory and frees every tensor of the run. */
-function train(task: TrainingTask, options: TrainOptions): void {
+async function train(task: TrainingTask, options: TrainOptions): Promise<void> {
   let result: TrainResult | undefined;
   try {
-    result = trainPersistent(task, options);
+    result = await trainPersistent(task, options);
     post({ type: 'selected', trajectory: result.selected[0] });
   } finally {
     if (result) disposeResult(result);
@@ -144,15 +144,21 @@ async function run(job: Job): Promise<void> {
   }
 }
 
-addEventListener('message', async ({ data: request }: MessageEvent<Request>) => {
+// Training yields to the event loop between batches, so a message can arrive while a job runs:
+// jobs are chained, one at a time, each ending with its `done`.
+let jobs: Promise<void> = Promise.resolve();
+
+addEventListener('message', ({ data: request }: MessageEvent<Request>) => {
   if (request.type === 'start') {
     backend = startBackend(request.backend).then((name) => post({ type: 'backend', name }));
     return;
   }
-  try {
-    await run(request);
-  } catch (error) {
-    post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-  }
-  post({ type: 'done' });
+  jobs = jobs.then(async () => {
+    try {
+      await run(request);
+    } catch (error) {
+      post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+    post({ type: 'done' });
+  });
 });

@@ -156,7 +156,7 @@ async function libraryEnds(override: { trajectories: number; epochs: number }): 
   await tf.setBackend('cpu');
   const task = new Toy2dTask(toy2dDefaults, [1]);
   const ends: number[][] = [];
-  trainPersistent(task, {
+  await trainPersistent(task, {
     ...methodOptions('persistent', { ...toy2dDefaults, ...override }),
     onEvent: (event) => {
       if (event.type === 'trajectory') ends.push([...task.position(0), event.records[0].valMetric]);

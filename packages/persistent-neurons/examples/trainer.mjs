@@ -44,7 +44,7 @@ const task = new LayersTask({
   metric: { name: 'mse', higherIsBetter: false, compute: (t, p) => tf.losses.meanSquaredError(t, p).dataSync()[0] },
 });
 
-const result = trainPersistent(task, {
+const result = await trainPersistent(task, {
   trajectories: 3,
   epochs: 40,
   restart: 'theta0',

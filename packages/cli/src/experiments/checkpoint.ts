@@ -198,5 +198,13 @@ function restoreNulls(record: z.infer<typeof trajectoryRecordSchema>): Trajector
     valMetric: num(record.valMetric),
     distanceToTheta0: num(record.distanceToTheta0),
     distanceToPrevious: record.distanceToPrevious.map(num),
-  };
+    // A checkpoint written before learning curves were recorded has none, and its record stays without.
+    ...(record.curve && {
+      curve: {
+        epochs: record.curve.epochs,
+        trainLoss: record.curve.trainLoss.map(num),
+        valMetric: record.curve.valMetric.map(num),
+      },
+    }),
+  } as TrajectoryRecord;
 }

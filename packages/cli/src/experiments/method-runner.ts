@@ -84,7 +84,7 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
           groups.indexOf(group) * stepsPerTask + resume.solutions.length * trainOptions.epochs * task.stepsPerEpoch;
         const probe = options.probe?.(method);
         const trajectoryData = resume.extras.map((extra) => (probe ? probe.schema.parse(extra) : (extra as I)));
-        const result = trainPersistent(task, {
+        const result = await trainPersistent(task, {
           ...trainOptions,
           resume,
           onEvent: (event) => {

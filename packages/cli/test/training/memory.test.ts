@@ -36,7 +36,7 @@ describe('memory over epochs', () => {
     });
     const perEpoch: number[][] = [];
     const perTrajectory: number[] = [];
-    const result = trainPersistent(task, {
+    const result = await trainPersistent(task, {
       trajectories: 3,
       epochs: 4,
       restart: 'theta0',

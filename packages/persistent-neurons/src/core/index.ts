@@ -1,3 +1,4 @@
+export * from './fit.js';
 export * from './layers-task.js';
 export * from './methods.js';
 export * from './optimizers.js';
@@ -5,3 +6,4 @@ export * from './penalty.js';
 export * from './random.js';
 export * from './trainer.js';
 export * from './weights.js';
+export * from './yield.js';

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, type OptimizerSpec } from './optimizers.js';
 import { type PenaltySpec, PersistentPenalty } from './penalty.js';
-import { disposeSnapshot, type ModelWeight, restoreSnapshot, type Snapshot, takeSnapshot } from './weights.js';
+import {
+  assembleReplicas,
+  disposeSnapshot,
+  type ModelWeight,
+  restoreSnapshot,
+  type Snapshot,
+  takeSnapshot,
+} from './weights.js';
+import { eventLoopTurns } from './yield.js';
 
 export type Split = 'validation' | 'test';
 
@@ -46,6 +54,21 @@ export interface TrainOptions {
   onEvent?: (event: TrainerEvent) => void;
   /** Continue after completed trajectories (from a checkpoint); their solutions are taken over. */
   resume?: { records: TrajectoryRecord[][]; solutions: Snapshot[] };
+  /**
+   * The longest stretch, in milliseconds, the trainer computes before it gives the event loop a
+   * turn (between batches; every batch when batches take longer). Default 10.
+   */
+  yieldEveryMs?: number;
+}
+
+/** A trajectory's learning curve, at the epochs `curveEpochs` gives (NaN where a value was not finite). */
+export interface LearningCurve {
+  /** Epochs completed within the trajectory, 1-based. */
+  epochs: number[];
+  /** That epoch's mean training loss (task loss, without the penalty). */
+  trainLoss: number[];
+  /** The validation metric after that epoch. */
+  valMetric: number[];
 }
 
 /** One trajectory's outcome for one replica. */
@@ -61,34 +84,54 @@ export interface TrajectoryRecord {
   distanceToTheta0: number;
   /** ‖θ*_k − θ*_j‖ for every earlier j. */
   distanceToPrevious: number[];
+  /** Train loss and validation metric along the trajectory; its last point is the values above. */
+  curve: LearningCurve;
 }
 
 export type TrainerEvent =
   | { type: 'step'; trajectory: number; epoch: number; step: number }
-  | { type: 'epoch'; trajectory: number; epoch: number; trainLoss: number[] }
+  /** `valMetric` (per replica) is there when the trainer evaluated after this epoch (see `curveEpochs`). */
+  | { type: 'epoch'; trajectory: number; epoch: number; trainLoss: number[]; valMetric?: number[] }
   | { type: 'trajectory'; trajectory: number; records: TrajectoryRecord[]; solution: Snapshot };
 
 export interface TrainResult {
   /** [replica][trajectory]. */
   records: TrajectoryRecord[][];
-  /** Per replica, the index of the selected trajectory: best validation metric, never test. */
+  /**
+   * Per replica, the index of the selected trajectory: best validation metric, never test. The
+   * task's weights are left at these solutions (each replica at its own).
+   */
   selected: number[];
   /** θ*_k for every trajectory (all weights, all replicas). Dispose with `disposeSnapshot`. */
   solutions: Snapshot[];
   theta0: Snapshot;
 }
 
+/** At most this many points per learning curve. */
+export const CURVE_POINTS = 50;
+
+/**
+ * The epochs (1-based) at which a trajectory of E epochs evaluates for its learning curve:
+ * round(j·E/n) for j = 1..n, n = min(E, CURVE_POINTS). The last is always E.
+ */
+export function curveEpochs(epochs: number): number[] {
+  const n = Math.min(epochs, CURVE_POINTS);
+  return Array.from({ length: n }, (_, j) => Math.round(((j + 1) * epochs) / n));
+}
+
 /**
  * Runs K trajectories as docs/method.md says: each starts from θ0 restored exactly (or from a fresh
  * init for `reinit`), with a fresh optimizer, and minimizes the task loss plus the penalty
- * against all earlier solutions. The weights end at the last solution.
+ * against all earlier solutions. At the end the weights are the selected solutions (per replica).
+ * Asynchronous: between batches it gives the event loop a turn now and then (`yieldEveryMs`), so
+ * a page, a worker's messages or a server's timers stay responsive while it trains.
  *
  * ```ts
- * const result = trainPersistent(task, { trajectories: 4, epochs: 50, restart: 'theta0',
+ * const result = await trainPersistent(task, { trajectories: 4, epochs: 50, restart: 'theta0',
  *   optimizer: { name: 'sgd', learningRate: 0.05 }, penalty: defaultPenaltySpec });
  * ```
  */
-export function trainPersistent(task: TrainingTask, options: TrainOptions): TrainResult {
+export async function trainPersistent(task: TrainingTask, options: TrainOptions): Promise<TrainResult> {
   const { trajectories, epochs } = options;
   if (!(trajectories >= 1 && epochs >= 1)) throw new Error('trajectories and epochs must be at least 1');
   const trainable = task.weights.filter((w) => w.trainable);
@@ -98,6 +141,8 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     ...(options.resume?.records[r] ?? []),
   ]);
   const emit = options.onEvent ?? (() => {});
+  const turn = eventLoopTurns(options.yieldEveryMs);
+  const evaluatedEpochs = new Set(curveEpochs(epochs));
 
   for (let k = solutions.length; k < trajectories; k++) {
     if (options.restart === 'reinit' && k > 0) task.reinitialize(k);
@@ -123,6 +168,9 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     let lastLoss: number[] = [];
     const epochsRun = new Array<number>(task.replicas).fill(0);
     const diverged = new Array<boolean>(task.replicas).fill(false);
+    const curves: LearningCurve[] = records.map(() => ({ epochs: [], trainLoss: [], valMetric: [] }));
+    // The validation metric after the last epoch run; the loop always evaluates there.
+    let valMetric: number[] | undefined;
     for (let epoch = 0; epoch < epochs && !diverged.every(Boolean); epoch++) {
       task.startEpoch(k, epoch);
       let epochLoss: tf.Tensor1D = tf.keep(tf.zeros([task.replicas]));
@@ -141,21 +189,36 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
           varList,
         );
         emit({ type: 'step', trajectory: k, epoch, step });
+        const pause = turn();
+        if (pause) await pause;
       }
       lastLoss = Array.from(epochLoss.dataSync(), (sum) => sum / task.stepsPerEpoch);
       epochLoss.dispose();
+      const running = diverged.map((stopped) => !stopped);
       for (const [r, loss] of lastLoss.entries()) {
         if (diverged[r]) continue;
         epochsRun[r] = epoch + 1;
         if (!Number.isFinite(loss)) diverged[r] = true;
       }
-      emit({ type: 'epoch', trajectory: k, epoch, trainLoss: lastLoss });
+      // A replica that diverged in this epoch ends its curve here, whatever the schedule.
+      const endsNow = running.map((ran, r) => ran && diverged[r]);
+      const scheduled = evaluatedEpochs.has(epoch + 1);
+      valMetric = scheduled || endsNow.some(Boolean) ? (task.evaluate('validation') ?? []) : undefined;
+      if (valMetric) {
+        for (const [r, curve] of curves.entries()) {
+          if (!running[r] || !(scheduled || endsNow[r])) continue;
+          curve.epochs.push(epoch + 1);
+          curve.trainLoss.push(lastLoss[r]);
+          curve.valMetric.push(valMetric[r] ?? Number.NaN);
+        }
+      }
+      emit({ type: 'epoch', trajectory: k, epoch, trainLoss: lastLoss, ...(valMetric ? { valMetric } : {}) });
     }
     optimizer.dispose();
     penalty?.dispose();
 
     const solution = takeSnapshot(task.weights);
-    const valMetric = task.evaluate('validation') ?? [];
+    valMetric ??= task.evaluate('validation') ?? [];
     const testMetric = task.evaluate('test');
     const toTheta0 = replicaDistances(task, solution, theta0);
     const toPrevious = solutions.map((previous) => replicaDistances(task, solution, previous));
@@ -169,6 +232,7 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
         epochs: epochsRun[r],
         distanceToTheta0: toTheta0[r],
         distanceToPrevious: toPrevious.map((d) => d[r]),
+        curve: curves[r],
       };
       history.push(record);
       return record;
@@ -176,12 +240,20 @@ export function trainPersistent(task: TrainingTask, options: TrainOptions): Trai
     solutions.push(solution);
     emit({ type: 'trajectory', trajectory: k, records: trajectoryRecords, solution });
   }
-  return {
-    records,
-    selected: records.map((history) => selectTrajectory(history, task.metric.higherIsBetter)),
-    solutions,
-    theta0,
-  };
+  const selected = records.map((history) => selectTrajectory(history, task.metric.higherIsBetter));
+  restoreSelected(task, solutions, selected);
+  return { records, selected, solutions, theta0 };
+}
+
+/** Writes each replica's selected solution into the task's weights. */
+export function restoreSelected(task: TrainingTask, solutions: readonly Snapshot[], selected: readonly number[]): void {
+  if (!task.replicaAxis || selected.every((k) => k === selected[0])) {
+    restoreSnapshot(task.weights, solutions[selected[0]]);
+    return;
+  }
+  const assembled = assembleReplicas(solutions, selected);
+  restoreSnapshot(task.weights, assembled);
+  disposeSnapshot(assembled);
 }
 
 /** Frees a result's snapshots: θ0 and every solution. */
@@ -190,7 +262,10 @@ export function disposeResult(result: Pick<TrainResult, 'theta0' | 'solutions'>)
 }
 
 /** The best trajectory by validation metric; diverged ones only if nothing else is left. */
-export function selectTrajectory(history: readonly TrajectoryRecord[], higherIsBetter: boolean): number {
+export function selectTrajectory(
+  history: readonly Pick<TrajectoryRecord, 'valMetric' | 'diverged'>[],
+  higherIsBetter: boolean,
+): number {
   let best = -1;
   history.forEach((record, i) => {
     if (record.diverged) return;

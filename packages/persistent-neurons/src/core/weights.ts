@@ -35,6 +35,38 @@ export function restoreSnapshot(weights: readonly ModelWeight[], snapshot: Snaps
   }
 }
 
+/**
+ * For a batched model (axis 0 of every weight indexes replicas): a new snapshot whose replica r
+ * is replica r of `snapshots[choice[r]]`, e.g. each replica's selected solution. Dispose it
+ * after use.
+ */
+export function assembleReplicas(snapshots: readonly Snapshot[], choice: readonly number[]): Snapshot {
+  const first = snapshots[choice[0]];
+  if (!first) throw new Error(`no snapshot ${choice[0]} among ${snapshots.length}`);
+  const assembled = new Map<string, tf.Tensor>();
+  for (const name of first.keys()) {
+    const parts = choice.map((k, r) => {
+      const tensor = snapshots[k]?.get(name);
+      if (!tensor) throw new Error(`snapshot ${k} has no weight "${name}"`);
+      if (tensor.shape[0] !== choice.length)
+        throw new Error(`weight "${name}" has ${tensor.shape[0]} replicas on axis 0, not ${choice.length}`);
+      return { tensor, r };
+    });
+    assembled.set(
+      name,
+      tf.keep(
+        tf.tidy(() =>
+          tf.concat(
+            parts.map(({ tensor, r }) => tf.slice(tensor, r, 1)),
+            0,
+          ),
+        ),
+      ),
+    );
+  }
+  return assembled;
+}
+
 export function disposeSnapshot(snapshot: Snapshot): void {
   for (const tensor of snapshot.values()) tensor.dispose();
 }

@@ -26,7 +26,11 @@ const granularities: Granularity[] = ['neuron', 'layer', 'global'];
  * Persistent training of the replicated kink net, K = 3; with `divergeReplica`, that replica's
  * loss is NaN throughout the first trajectory, so the first solution ends at NaN weights for it only.
  */
-function train(optimizer: OptimizerSpec, granularity: Granularity, divergeReplica?: number): TrainResult {
+async function train(
+  optimizer: OptimizerSpec,
+  granularity: Granularity,
+  divergeReplica?: number,
+): Promise<TrainResult> {
   const task = new KinkTask(data, [8, 8], seeds, 16);
   if (divergeReplica !== undefined) {
     const loss = task.loss.bind(task);
@@ -40,7 +44,7 @@ function train(optimizer: OptimizerSpec, granularity: Granularity, divergeReplic
     task.loss = (step) => (trajectory === 0 ? tf.tidy(() => tf.mul(loss(step), mask)) : loss(step));
   }
   try {
-    return trainPersistent(
+    return await trainPersistent(
       task,
       methodOptions('persistent', {
         trajectories: 3,
@@ -57,9 +61,9 @@ function train(optimizer: OptimizerSpec, granularity: Granularity, divergeReplic
 describe('a replica that diverges in a batched persistent run', () => {
   for (const optimizer of optimizers) {
     for (const granularity of granularities) {
-      test(`${optimizer.name}, ${granularity}: its NaN solution is left out, the others train as if it had not diverged`, () => {
-        const clean = train(optimizer, granularity);
-        const damaged = train(optimizer, granularity, 0);
+      test(`${optimizer.name}, ${granularity}: its NaN solution is left out, the others train as if it had not diverged`, async () => {
+        const clean = await train(optimizer, granularity);
+        const damaged = await train(optimizer, granularity, 0);
         const [first, ...later] = damaged.records[0];
         assert.ok(first.diverged, 'the first trajectory of replica 0 diverged');
         for (const record of later) {

@@ -66,11 +66,11 @@ const sgd: OptimizerSpec = { name: 'sgd', learningRate: 0.05 };
 const settings = { trajectories: 3, epochs: 2, optimizer: sgd, penalty: { ...defaultPenaltySpec, lambda: 0.05 } };
 
 describe('trainPersistent', () => {
-  test('every trajectory starts from θ0 bit for bit, BatchNorm moving statistics included', () => {
+  test('every trajectory starts from θ0 bit for bit, BatchNorm moving statistics included', async () => {
     const task = bnTask();
     const theta0 = task.weights.map((w) => w.variable.dataSync().slice());
     const starts = recordStarts(task);
-    const result = trainPersistent(task, methodOptions('persistent', settings));
+    const result = await trainPersistent(task, methodOptions('persistent', settings));
     assert.equal(starts.length, 3);
     for (const start of starts) assert.deepEqual(start, theta0);
     // Training really moved the non-trainable statistics, so restoring them was not a no-op.
@@ -81,14 +81,14 @@ describe('trainPersistent', () => {
     task.dispose();
   });
 
-  test('each trajectory gets a fresh optimizer: without a penalty, momentum trajectories repeat exactly', () => {
+  test('each trajectory gets a fresh optimizer: without a penalty, momentum trajectories repeat exactly', async () => {
     const task = bnTask({ shuffle: false });
     const momentum: OptimizerSpec = { name: 'momentum', learningRate: 0.05, momentum: 0.9 };
-    const result = trainPersistent(task, { trajectories: 2, epochs: 3, optimizer: momentum, restart: 'theta0' });
+    const result = await trainPersistent(task, { trajectories: 2, epochs: 3, optimizer: momentum, restart: 'theta0' });
     for (const [name, first] of result.solutions[0])
       assert.deepEqual(result.solutions[1].get(name)?.dataSync(), first.dataSync(), name);
     // The penalty is what makes the second trajectory differ.
-    const penalized = trainPersistent(task, {
+    const penalized = await trainPersistent(task, {
       ...methodOptions('persistent', { ...settings, optimizer: momentum }),
       trajectories: 2,
     });
@@ -98,10 +98,10 @@ describe('trainPersistent', () => {
     task.dispose();
   });
 
-  test('reinit starts every trajectory from a different init; persistent always from the same', () => {
+  test('reinit starts every trajectory from a different init; persistent always from the same', async () => {
     const task = bnTask();
     const starts = recordStarts(task);
-    trainPersistent(task, methodOptions('reinit', settings)).solutions.forEach(disposeSnapshot);
+    (await trainPersistent(task, methodOptions('reinit', settings))).solutions.forEach(disposeSnapshot);
     const kernel = 0;
     assert.notDeepEqual(starts[1][kernel], starts[0][kernel]);
     assert.notDeepEqual(starts[2][kernel], starts[1][kernel]);
@@ -109,9 +109,9 @@ describe('trainPersistent', () => {
     task.dispose();
   });
 
-  test('records K trajectories with distances to θ0 and to every earlier solution', () => {
+  test('records K trajectories with distances to θ0 and to every earlier solution', async () => {
     const task = bnTask();
-    const result = trainPersistent(task, methodOptions('persistent', settings));
+    const result = await trainPersistent(task, methodOptions('persistent', settings));
     const history = result.records[0];
     assert.equal(history.length, 3);
     assert.deepEqual(
@@ -126,7 +126,7 @@ describe('trainPersistent', () => {
     task.dispose();
   });
 
-  test('after a diverged trajectory, the next persistent one ignores its NaN end and trains normally', () => {
+  test('after a diverged trajectory, the next persistent one ignores its NaN end and trains normally', async () => {
     const task = bnTask();
     const loss = task.loss.bind(task);
     let trajectory = 0;
@@ -137,7 +137,7 @@ describe('trainPersistent', () => {
     };
     // The first trajectory's loss is NaN; the weights it ends at are NaN.
     task.loss = (step: number) => (trajectory === 0 ? tf.mul(loss(step), Number.NaN) : loss(step));
-    const result = trainPersistent(task, { ...methodOptions('persistent', settings), trajectories: 2 });
+    const result = await trainPersistent(task, { ...methodOptions('persistent', settings), trajectories: 2 });
     const [first, second] = result.records[0];
     assert.ok(first.diverged && !second.diverged, JSON.stringify(result.records[0]));
     assert.ok(Number.isFinite(second.valMetric) && Number.isFinite(second.trainLoss));
@@ -146,9 +146,9 @@ describe('trainPersistent', () => {
     task.dispose();
   });
 
-  test('a loss that turns NaN ends the trajectory as diverged and the run goes on', () => {
+  test('a loss that turns NaN ends the trajectory as diverged and the run goes on', async () => {
     const task = bnTask();
-    const result = trainPersistent(task, {
+    const result = await trainPersistent(task, {
       ...methodOptions('reinit', settings),
       optimizer: { name: 'sgd', learningRate: 1e6 },
     });
@@ -173,6 +173,7 @@ describe('selection', () => {
     epochs: 1,
     distanceToTheta0: 0,
     distanceToPrevious: [],
+    curve: { epochs: [1], trainLoss: [0], valMetric: [valMetric] },
   });
 
   test('picks the best validation metric and never looks at test data', () => {
@@ -183,7 +184,7 @@ describe('selection', () => {
     assert.equal(selectTrajectory([record(0.1, 0, true), record(0.4, 0)], false), 1, 'diverged never wins');
   });
 
-  test('the trainer selects by validation on a real task whose test split disagrees', () => {
+  test('the trainer selects by validation on a real task whose test split disagrees', async () => {
     const task = bnTask();
     const evaluate = task.evaluate.bind(task);
     let calls = 0;
@@ -193,7 +194,7 @@ describe('selection', () => {
       calls++;
       return split === 'test' && value ? value.map((v) => -v) : value;
     };
-    const result = trainPersistent(task, methodOptions('reinit', settings));
+    const result = await trainPersistent(task, methodOptions('reinit', settings));
     const vals = result.records[0].map((r) => r.valMetric);
     assert.equal(result.selected[0], vals.indexOf(Math.min(...vals)));
     assert.ok(calls >= 6);
