@@ -8,9 +8,10 @@ export const DEFAULT_YIELD_EVERY_MS = 10;
  * Why: training runs for minutes on the thread that also answers a page's messages (a web
  * worker's Stop, a main thread's frames) or renews a Node job queue's lock (timers, sockets).
  * Between batches the loop therefore leaves the event loop a macrotask turn; awaiting a resolved
- * promise is no such turn, microtasks run before any message or timer. A turn costs microseconds
- * to milliseconds (a 4 ms clamp for nested timers in browsers), where one step of a small model
- * takes 0.1–0.5 ms: a turn after every batch would cost more than the training. So the loop
+ * promise is no such turn, microtasks run before any message or timer. On Node a turn costs
+ * about 2 µs (bench/yield-overhead.mjs), but in a browser it is a task that may wait behind
+ * rendering and other messages, and a timer is clamped to 4 ms, where one step of a small model
+ * takes 0.1–0.5 ms: a turn after every batch could cost more than the training. So the loop
  * yields only once the budget is spent, which is after every batch when batches are slower than
  * the budget. The check itself is one clock read; nothing is awaited when no turn is due.
  */
