@@ -67,6 +67,9 @@ export interface CoordinatorOptions {
   signal: AbortSignal;
 }
 
+/** Local workers share the coordinator's machine: a job of one that crashed runs again after this long. */
+const LOCAL_STALL_SECONDS = 10;
+
 /** How often the coordinator looks at its jobs. */
 const TICK_MS = 400;
 
@@ -81,8 +84,8 @@ export async function startSweep(
 ): Promise<SweepFile> {
   const { base, axes, points } = resolved;
   const experiment = base.experiment;
-  const fingerprints = prepareData(experiment, points);
   if (options.queue !== undefined) await checkQueue(options.queue);
+  const fingerprints = prepareData(experiment, points);
   if (existsSync(outDir) && readdirSync(outDir).length > 0)
     throw new UsageError(
       `${outDir} is not empty; choose a new --out directory or continue it with pn sweep --resume ${outDir}`,
@@ -240,8 +243,11 @@ async function coordinate(
     const saved = readQueueFile(dir);
     if (options.queue !== undefined) runtime.url = options.queue;
     else if (saved?.embedded) {
-      runtime.redis = await startRedis(paths(dir).redis, saved.password ?? randomBytes(24).toString('hex'));
+      const password = saved.password ?? randomBytes(24).toString('hex');
+      runtime.redis = await startRedis(paths(dir).redis, password);
       runtime.url = runtime.redis.url;
+      // For pn sweep --status while it runs (its port changes with every start).
+      writeQueueFile(dir, { url: runtime.url, embedded: true, password });
       display.line(
         `queue: a private redis-server on ${redactUrl(runtime.url)} (append-only file in ${paths(dir).redis})`,
       );
@@ -269,16 +275,21 @@ async function coordinate(
     }
     recount(sweep);
     const pending = Object.keys(sweep.jobs).filter((id) => sweep.jobs[id].status === 'queued');
-    const added = await enqueue(queue, sweep, pending, resumed);
+    const added = await enqueue(
+      queue,
+      sweep,
+      pending,
+      resumed ? { redis, embedded: runtime.redis !== undefined } : undefined,
+    );
     display.line(
       `sweep ${sweep.id}: ${sweep.experiment} (${sweep.preset}), ${sweep.points.length} points, ${Object.keys(sweep.jobs).length} jobs` +
-        `${sweep.totals.done ? ` (${sweep.totals.done} held)` : ''}, ${added} enqueued on ${redactUrl(runtime.url)} → ${dir}`,
+        `${sweep.totals.done ? ` (${sweep.totals.done} held)` : ''}, ${added} to run on ${redactUrl(runtime.url)} → ${dir}`,
     );
     await writeDonePoints(dir, sweep, experiment, display);
     writeSweep(dir, sweep);
 
     const workerCount = options.workers ?? (options.queue === undefined ? availableParallelism() : 0);
-    const startWorkers = (n: number) => startLocalWorkers(n, runtime.url, paths(dir).logs, dir);
+    const startWorkers = (n: number) => startLocalWorkers(n, runtime.url, paths(dir).logs, dir, LOCAL_STALL_SECONDS);
     if (workerCount > 0 && pending.length) {
       runtime.workers = startWorkers(workerCount);
       display.line(`${workerCount} local worker(s), 1 thread each (logs: ${paths(dir).logs})`);
@@ -334,8 +345,11 @@ async function coordinate(
         const running = new Set<string>();
         for (const [i, id] of queued.entries()) {
           const state = states[i];
-          if (state === 'completed') await collect(dir, sweep, queue as Queue, redis as Redis, id, display, lost);
-          else if (state === 'failed') {
+          if (state === 'completed') {
+            await collect(dir, sweep, queue as Queue, redis as Redis, id, display, lost);
+            const job = sweep.jobs[id];
+            if (job.status === 'done' && job.worker) workerOf(job.worker).done++;
+          } else if (state === 'failed') {
             const job = await (queue as Queue).getJob(id);
             const error = job?.failedReason ?? 'failed';
             Object.assign(sweep.jobs[id], { status: 'failed', error, attempts: job?.attemptsMade });
@@ -349,7 +363,7 @@ async function coordinate(
           else if (state === 'active') running.add(id);
         }
         if (lost.length) {
-          await enqueue(queue as Queue, sweep, lost, false);
+          await enqueue(queue as Queue, sweep, lost);
           display.line(
             `the queue had lost ${lost.length} job(s) (Redis restarted without its data?): enqueued again with the same ids`,
           );
@@ -443,11 +457,22 @@ async function coordinate(
   }
 }
 
-/** Adds jobs to the queue with their ids (an id already there is left as it is); a failed one, when resuming, anew. */
-async function enqueue(queue: Queue, sweep: SweepFile, ids: string[], resumed: boolean): Promise<number> {
-  if (resumed) {
+/**
+ * Adds jobs to the queue with their ids (an id already there is left as it is). When resuming, a
+ * failed job is added anew, and so is one the embedded queue still marks active: its worker died
+ * with the coordinator, and waiting for its lock to expire would only cost time.
+ */
+async function enqueue(
+  queue: Queue,
+  sweep: SweepFile,
+  ids: string[],
+  resume?: { redis: Redis; embedded: boolean },
+): Promise<number> {
+  if (resume) {
     for (const id of ids) {
-      if ((await queue.getJobState(id)) === 'failed') await (await queue.getJob(id))?.remove();
+      const state = await queue.getJobState(id);
+      if (state === 'active' && resume.embedded) await resume.redis.del(`${queue.toKey(id)}:lock`);
+      if (state === 'failed' || (state === 'active' && resume.embedded)) await (await queue.getJob(id))?.remove();
     }
   }
   const jobs = await queue.addBulk(

@@ -30,8 +30,10 @@ import {
 } from './job.js';
 import { filesKey, redisClient } from './queue.js';
 
-/** The worker process this child serves, as messages and results name it. */
-const workerName = `${hostname()}:${process.ppid}`;
+/** The `pn worker` process this child serves (it may have died while this child started). */
+const workerPid = Number(process.env.PN_WORKER_PID) || process.ppid;
+/** As messages and results name the worker. */
+const workerName = `${hostname()}:${workerPid}`;
 
 // A job can always be stopped at once and run again: SIGTERM and SIGINT end this process now
 // instead of waiting for the job (which BullMQ's handlers would do, blocked behind training).
@@ -39,11 +41,13 @@ process.removeAllListeners('SIGTERM');
 process.removeAllListeners('SIGINT');
 
 // When the worker process dies (SIGKILL included), this child must not train on as an orphan. Its
-// main thread is blocked by training, so a thread of its own watches the parent.
+// main thread is blocked by training, so a thread of its own watches the parent; the parent may
+// even have died before this module loaded.
+if (process.ppid !== workerPid) process.kill(process.pid, 'SIGKILL');
 const watchdog = new Thread(
   `const { workerData } = require('node:worker_threads');
    setInterval(() => { if (process.ppid !== workerData.parent) process.kill(workerData.self, 'SIGKILL'); }, 200);`,
-  { eval: true, workerData: { parent: process.ppid, self: process.pid } },
+  { eval: true, workerData: { parent: workerPid, self: process.pid } },
 );
 watchdog.unref();
 
@@ -104,7 +108,7 @@ function checkPayload(data: unknown) {
     const difference = fingerprintDifference(payload.data, fingerprintDirectory(dir));
     if (difference)
       throw new JobError(
-        `data directory ${dir} ${difference} on this machine; every worker needs the coordinator's files at the same path`,
+        `data directory ${dir} on this machine ${difference}; every worker needs the coordinator's files at the same path`,
       );
   }
   return { payload, experiment, config };

@@ -95,12 +95,16 @@ export async function checkQueue(url: string, timeoutMs = 8000): Promise<void> {
       }),
     ]);
   } catch (error) {
-    const message = (error as Error).message || lastError?.message || String(error);
-    if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message))
-      throw new UsageError(`the queue ${where} refused the password (${message.split('\n')[0]}); check --queue`);
-    const code = (error as NodeJS.ErrnoException).code ?? (lastError as NodeJS.ErrnoException | undefined)?.code;
+    // "Connection is closed" says less than the error that closed it.
+    const cause = lastError ?? (error as Error);
+    const message = (cause.message || String(cause)).split('\n')[0];
+    if (/^NOAUTH/.test(message))
+      throw new UsageError(`the queue ${where} needs a password (NOAUTH); give it as redis://:password@host:port`);
+    if (/^WRONGPASS|invalid password/i.test(message))
+      throw new UsageError(`the queue ${where} refused the password (WRONGPASS); check the password in the URL`);
+    const code = (cause as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `cannot reach the queue ${where} (${code ?? message.split('\n')[0]}); start redis-server there or check --queue`,
+      `cannot reach the queue ${where} (${code && !message.includes(code) ? `${code}: ` : ''}${message}); start redis-server there or check the URL`,
     );
   } finally {
     clearTimeout(timer);

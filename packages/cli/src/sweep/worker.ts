@@ -40,6 +40,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   // BullMQ forks the processor with this process's environment.
   process.env.TFJS_ONEDNN_THREADS = String(options.threads);
   process.env.PN_SWEEP_QUEUE_URL = url;
+  process.env.PN_WORKER_PID = String(process.pid);
   const version = projectVersion();
   const name = `${hostname()}:${process.pid}`;
   log(
@@ -118,7 +119,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     for (const [sweep, worker] of serving) {
       if (sweep in entries) continue;
       serving.delete(sweep);
-      log(`sweep ${sweep}: collected or cancelled; leaving it`);
+      log(`sweep ${sweep}: gone from the registry (collected, cancelled, or Redis lost it); leaving it`);
       await worker.close(true);
     }
   };
@@ -127,15 +128,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     while (!options.signal.aborted) {
       await poll();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, REGISTRY_POLL_MS);
-        options.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          options.signal.removeEventListener('abort', wake);
+          resolve();
+        }, REGISTRY_POLL_MS);
+        options.signal.addEventListener('abort', wake, { once: true });
       });
     }
   } finally {

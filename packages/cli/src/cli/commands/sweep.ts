@@ -2,10 +2,8 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { experiments, PRESETS, UsageError } from '../../experiments/index.js';
 import { formatNumber } from '../../report/format.js';
-import { cancelSweep, resumeSweep, startSweep, sweepStatus } from '../../sweep/coordinator.js';
 import { resolveSweep } from '../../sweep/grid.js';
 import { sweepDisplay } from '../../sweep/progress.js';
-import { checkUrl } from '../../sweep/queue.js';
 import type { SweepFile } from '../../sweep/state.js';
 import { initBackend } from '../backend.js';
 import { collect, defaultOutDir, positiveInteger } from '../options.js';
@@ -95,6 +93,9 @@ export function sweepCommand(): Command {
       'stop a sweep and remove its queue; collected jobs stay (--resume enqueues the rest again)',
     )
     .action(async (name: string | undefined, options: SweepFlags) => {
+      // BullMQ and ioredis load only for the commands that use them.
+      const { cancelSweep, resumeSweep, startSweep, sweepStatus } = await import('../../sweep/coordinator.js');
+      const { checkUrl } = await import('../../sweep/queue.js');
       const modes = ['resume', 'status', 'cancel'].filter((mode) => options[mode as keyof SweepFlags] !== undefined);
       if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other`);
       const mode = modes[0];

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { UsageError } from '../../experiments/index.js';
-import { runWorker } from '../../sweep/worker.js';
 import { positiveInteger } from '../options.js';
 
 interface WorkerFlags {
@@ -27,6 +26,8 @@ export function workerCommand(): Command {
     .action(async (options: WorkerFlags) => {
       const url = options.queue ?? process.env.PN_QUEUE;
       if (!url) throw new UsageError('pn worker needs --queue redis://[:password@]host:port (or PN_QUEUE)');
+      // BullMQ and ioredis load only for the commands that use them.
+      const { runWorker } = await import('../../sweep/worker.js');
       const stop = new AbortController();
       let signalled: NodeJS.Signals | undefined;
       const onSignal = (signal: NodeJS.Signals) => {
