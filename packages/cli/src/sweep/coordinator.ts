@@ -23,7 +23,7 @@ import { type GridPoint, pointDirName, type ResolvedSweep } from './grid.js';
 import { type DataFingerprint, dataDirectory, fingerprintDirectory, type JobResult, jobResultSchema } from './job.js';
 import { mergeOutputs } from './merge.js';
 import { canonicalJson, formatSeeds, planSweep } from './plan.js';
-import { type EmbeddedRedis, startLocalWorkers, startRedis, stopChild } from './processes.js';
+import { type EmbeddedRedis, redisServer, startLocalWorkers, startRedis, stopChild } from './processes.js';
 import type { SweepDisplay, WorkerStatus } from './progress.js';
 import {
   bullConnection,
@@ -85,6 +85,7 @@ export async function startSweep(
   const { base, axes, points } = resolved;
   const experiment = base.experiment;
   if (options.queue !== undefined) await checkQueue(options.queue);
+  else redisServer();
   const fingerprints = prepareData(experiment, points);
   if (existsSync(outDir) && readdirSync(outDir).length > 0)
     throw new UsageError(
@@ -321,10 +322,20 @@ async function coordinate(
     while (!options.signal.aborted) {
       const queued = Object.keys(sweep.jobs).filter((id) => sweep.jobs[id].status === 'queued');
       if (queued.length === 0) break;
-      if (runtime.redis && runtime.redis.process.exitCode !== null)
+      if (runtime.redis && runtime.redis.process.exitCode !== null) {
+        // Ctrl-C in a terminal reaches Redis too, perhaps before this process sees its own SIGINT.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (options.signal.aborted) break;
         throw new Error(
           `the sweep's redis-server stopped (see ${join(paths(dir).redis, 'redis.log')}); continue with pn sweep --resume ${dir}`,
         );
+      }
+      const stopped = runtime.workers.filter((child) => child.exitCode !== null || child.signalCode !== null);
+      if (stopped.length) {
+        // Ctrl-C reaches the local workers too: a moment to see whether this process got it as well.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (options.signal.aborted) break;
+      }
       for (const [i, child] of runtime.workers.entries()) {
         if (child.exitCode === null && child.signalCode === null) continue;
         if (++restarts > 5)

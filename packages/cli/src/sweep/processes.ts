@@ -15,6 +15,16 @@ function which(name: string): string | null {
   return null;
 }
 
+/** Where redis-server is; a UsageError saying how to get it where it is missing. */
+export function redisServer(): string {
+  const binary = which('redis-server');
+  if (!binary)
+    throw new UsageError(
+      'redis-server is not installed: run bash scripts/setup.sh (or apt-get install redis-server), or give --queue redis://host:port',
+    );
+  return binary;
+}
+
 let pdeathsig: boolean | undefined;
 
 /**
@@ -73,11 +83,7 @@ export interface EmbeddedRedis {
  * does, SIGKILL included.
  */
 export async function startRedis(dir: string, password: string): Promise<EmbeddedRedis> {
-  const binary = which('redis-server');
-  if (!binary)
-    throw new UsageError(
-      'redis-server is not installed: run bash scripts/setup.sh (or apt-get install redis-server), or give --queue redis://host:port',
-    );
+  const binary = redisServer();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const log = join(dir, 'redis.log');

@@ -16,7 +16,12 @@ export function workerCommand(): Command {
     )
     .option('--queue <url>', 'the queue: redis://[:password@]host:port (default: $PN_QUEUE)')
     .option('--threads <n>', 'threads per job (TFJS_ONEDNN_THREADS)', positiveInteger('--threads'), 1)
-    .option('--concurrency <n>', 'jobs at once, each in a process of its own', positiveInteger('--concurrency'), 1)
+    .option(
+      '--concurrency <n>',
+      'jobs at once (of each sweep it serves), each in a process of its own',
+      positiveInteger('--concurrency'),
+      1,
+    )
     .option(
       '--stall-seconds <s>',
       'a job whose worker stops renewing its lock (killed, machine gone) runs again elsewhere after this long',
