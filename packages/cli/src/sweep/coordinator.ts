@@ -35,6 +35,7 @@ import {
   PREFIX,
   queueName,
   REGISTRY,
+  REGISTRY_POLL_MS,
   redactUrl,
   redisClient,
   type SweepEntry,
@@ -447,7 +448,7 @@ async function coordinate(
     sweep.finishedAt = new Date().toISOString();
     writeSweep(dir, sweep);
     writeFileAtomic(paths(dir).report, await renderSweepReport(sweep));
-    await removeSweepKeys(queue, redis, sweep.id);
+    await removeSweepKeys(queue, redis, sweep.id, runtime.redis === undefined);
     finished = true;
     return sweep;
   } finally {
@@ -645,13 +646,16 @@ async function writePoint(dir: string, sweep: SweepFile, point: SweepPoint, expe
   return results;
 }
 
-/** Deletes the sweep's queue, files and registry entry from Redis. */
-async function removeSweepKeys(queue: Queue | undefined, redis: Redis | undefined, id: string): Promise<void> {
-  await queue?.obliterate({ force: true });
-  if (redis) {
-    await deleteKeys(redis, sweepKeyPattern(id));
-    await redis.hdel(REGISTRY, id);
-  }
+/**
+ * Deletes the sweep's registry entry, queue and files from Redis. Workers still serving the queue
+ * would write some of its keys again (BullMQ's meta, events), so on a shared Redis they are given
+ * the time to see the sweep gone first.
+ */
+async function removeSweepKeys(queue: Queue, redis: Redis, id: string, shared: boolean): Promise<void> {
+  await redis.hdel(REGISTRY, id);
+  if (shared) await new Promise((resolve) => setTimeout(resolve, 3 * REGISTRY_POLL_MS));
+  await queue.obliterate({ force: true });
+  await deleteKeys(redis, sweepKeyPattern(id));
 }
 
 /** `pn sweep --cancel DIR`: stops its coordinator (here), removes its queue, keeps what was collected. */
@@ -673,7 +677,7 @@ export async function cancelSweep(dir: string): Promise<string> {
     queue.on('error', () => {});
     const redis = redisClient(saved.url);
     try {
-      await removeSweepKeys(queue, redis, sweep.id);
+      await removeSweepKeys(queue, redis, sweep.id, true);
     } finally {
       await queue.close();
       redis.disconnect();

@@ -23,6 +23,9 @@ export const sweepEntrySchema = z.object({
 });
 export type SweepEntry = z.infer<typeof sweepEntrySchema>;
 
+/** How often `pn worker` reads the registry: a sweep gone from it is left within this time. */
+export const REGISTRY_POLL_MS = 1000;
+
 /** Job attempts before a job counts as failed (a throwing job is retried twice). */
 export const JOB_ATTEMPTS = 3;
 

@@ -4,7 +4,16 @@ import { type Job, Worker } from 'bullmq';
 import { projectVersion } from '../experiments/environment.js';
 import { type JobPayload, jobPayloadSchema } from './job.js';
 import { formatSeeds } from './plan.js';
-import { bullConnection, checkQueue, PREFIX, queueName, REGISTRY, redisClient, sweepEntrySchema } from './queue.js';
+import {
+  bullConnection,
+  checkQueue,
+  PREFIX,
+  queueName,
+  REGISTRY,
+  REGISTRY_POLL_MS,
+  redisClient,
+  sweepEntrySchema,
+} from './queue.js';
 
 export interface WorkerOptions {
   /** redis://[:password@]host:port */
@@ -26,9 +35,6 @@ export interface WorkerOptions {
 
 /** The compiled processor BullMQ forks for each job slot. */
 const PROCESSOR = fileURLToPath(new URL('./processor.js', import.meta.url));
-
-/** How often the registry of active sweeps is read. */
-const REGISTRY_POLL_MS = 1000;
 
 /**
  * `pn worker`: takes jobs from every active sweep in the queue whose coordinator runs this

@@ -17,12 +17,22 @@ export const skipWithoutRedis = redisBinary
   ? false
   : 'redis-server is not installed (bash scripts/setup.sh installs it; apt-get install redis-server)';
 
-/** Every process a test started, so that a failing test leaves none behind. */
+/** Every pn process a test started, so that a failing test leaves none behind. */
 const started = new Set<ChildProcess>();
+/** The test Redis servers. */
+const servers = new Set<ChildProcess>();
 
+/** Kills every pn process still running (after each test; their children follow them). */
 export function killAll(): void {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   started.clear();
+}
+
+/** Kills the test Redis servers too (after all tests). */
+export function killServers(): void {
+  killAll();
+  for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  servers.clear();
 }
 
 function freePort(): Promise<number> {
@@ -60,7 +70,7 @@ export async function startTestRedis(): Promise<TestRedis> {
       ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
-    started.add(child);
+    servers.add(child);
     for (let i = 0; i < 100; i++) {
       const ping = spawnSync('redis-cli', ['-p', String(port), '-a', password, '--no-auth-warning', 'ping'], {
         encoding: 'utf8',

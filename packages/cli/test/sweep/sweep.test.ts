@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { FASHION_MNIST_DIR } from '../../src/data/idx.js';
 import { projectVersion } from '../../src/experiments/environment.js';
@@ -23,6 +23,7 @@ import {
   assertNoProcessesWith,
   assertSameResults,
   killAll,
+  killServers,
   type Pn,
   pn,
   readJson,
@@ -34,6 +35,14 @@ import {
 
 const scratch = mkdtempSync(join(tmpdir(), 'pn-sweep-'));
 const KINK = ['sweep', 'kink', '--preset', 'smoke', '--grid', 'penalty.lambda=0.01,0.03'];
+/** BullMQ queues a test opened, closed after it. */
+const queues: Queue[] = [];
+function openQueue(name: string, url: string): Queue {
+  const queue = new Queue(name, { connection: { url }, prefix: 'pn' });
+  queue.on('error', () => {});
+  queues.push(queue);
+  return queue;
+}
 const sweepOf = (dir: string) => sweepFileSchema.parse(readJson(join(dir, 'sweep.json')));
 const pointDirs = (dir: string) => readdirSync(join(dir, 'points')).map((name) => join(dir, 'points', name));
 
@@ -55,8 +64,14 @@ describe('pn sweep and pn worker on a real Redis', { skip: skipWithoutRedis }, (
   before(async () => {
     redis = await startTestRedis();
   });
-  after(async () => {
+  // A failing test leaves no pn process to the next (nor a Queue connection, nor a sweep's registry entry).
+  afterEach(async () => {
     killAll();
+    for (const queue of queues.splice(0)) await queue.close();
+    if (redis) redis.cli('del', 'pn:sweeps');
+  });
+  after(async () => {
+    killServers();
     await redis?.stop();
   });
 
@@ -176,7 +191,7 @@ describe('pn sweep and pn worker on a real Redis', { skip: skipWithoutRedis }, (
       );
 
     // A sweep of another version: workers name it and take none of its jobs.
-    const foreign = new Queue('sweep-aaaaaaaaaaaa', { connection: { url: redis.url }, prefix: 'pn' });
+    const foreign = openQueue('sweep-aaaaaaaaaaaa', redis.url);
     await foreign.add('kink', { version: '0.0.0+other' }, { jobId: 'jforeign' });
     redis.cli(
       'hset',
@@ -235,14 +250,12 @@ describe('pn sweep and pn worker on a real Redis', { skip: skipWithoutRedis }, (
     second.child.kill('SIGTERM');
     await second.done;
     await foreign.obliterate({ force: true });
-    await foreign.close();
-    redis.cli('del', 'pn:sweeps');
   });
 
   test('a worker runs only valid jobs of registered experiments', async () => {
     // A sweep of this very version, with jobs pn sweep would never make.
     const sweep = 'bbbbbbbbbbbb';
-    const queue = new Queue(`sweep-${sweep}`, { connection: { url: redis.url }, prefix: 'pn' });
+    const queue = openQueue(`sweep-${sweep}`, redis.url);
     const valid = resolveConfig('kink', 'smoke').config;
     const payload = {
       sweep,
@@ -293,8 +306,6 @@ describe('pn sweep and pn worker on a real Redis', { skip: skipWithoutRedis }, (
     worker.child.kill('SIGTERM');
     await worker.done;
     await queue.obliterate({ force: true });
-    await queue.close();
-    redis.cli('del', 'pn:sweeps');
   });
 
   test('Redis restarted without its data: coordinator and worker reconnect, the lost jobs run again', async () => {
