@@ -38,6 +38,8 @@ apt_install() {
 }
 
 apt_install "the native backend and Fashion-MNIST experiments need them" libdnnl-dev libopenblas-dev dataset-fashion-mnist
+# pn sweep runs its queue (BullMQ) on a private redis-server; pn sweep --queue and pn worker use any Redis.
+apt_install "pn sweep needs a Redis: without redis-server give it --queue redis://host:port (its tests are skipped)" redis-server
 # The PyTorch side of `pn bench`, only for `npm run bench` (setup.sh --bench): without
 # libopenblas0-pthread PyTorch falls back to the reference BLAS and every comparison is unfair.
 if [ "${1:-}" = --bench ]; then

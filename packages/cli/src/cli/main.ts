@@ -8,6 +8,8 @@ import { demoCommand } from './commands/demo.js';
 import { listCommand } from './commands/list.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
 
 /** The package's version, from its package.json. */
 export function packageVersion(): string {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   for (const command of [
     demoCommand(),
     runCommand(),
+    sweepCommand(),
+    workerCommand(),
     ablationCommand(),
     benchCommand(),
     listCommand(),

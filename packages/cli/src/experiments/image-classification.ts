@@ -149,6 +149,7 @@ export function imageExperiment<C extends ImageConfig, I = never, X extends z.Zo
     presets: spec.presets,
     build: spec.build,
     details: detailsSchema,
+    seedsPerTask: 1,
     layers: (config) => layout(config).layers,
     scopes: (config) => layout(config).scopes,
     prepare(config) {

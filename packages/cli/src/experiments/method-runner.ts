@@ -58,7 +58,7 @@ export async function runMethods<T extends TrainingTask, I = never, D = never>(
   context: ExperimentContext<unknown>,
   options: MethodRunOptions<T, I, D>,
 ): Promise<{ runs: RunRecord[]; details: Record<string, D[]> }> {
-  const seeds = seedList(config);
+  const seeds = context.seeds ?? seedList(config);
   const groups = options.seedsPerTask === 'all' ? [seeds] : seeds.map((seed) => [seed]);
   const runs: RunRecord[] = [];
   const details: Record<string, D[]> = {};

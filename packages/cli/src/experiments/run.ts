@@ -10,7 +10,7 @@ import { environment } from './environment.js';
 import { runReport } from './presentation.js';
 import { type AnyExperiment, experiments } from './registry.js';
 import { pairedComparisons, summarize } from './summary.js';
-import { type CommonConfig, PRESETS, type Preset, seedList } from './types.js';
+import { type CommonConfig, type ExperimentOutput, PRESETS, type Preset, seedList } from './types.js';
 
 export { UsageError };
 
@@ -128,7 +128,7 @@ export interface RunOptions {
 
 /** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
 export async function runExperiment(run: ResolvedRun, options: RunOptions): Promise<Results> {
-  const { experiment, preset, config } = run;
+  const { experiment, config } = run;
   const { outDir } = options;
   let prepared: unknown;
   try {
@@ -138,7 +138,7 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
     throw error;
   }
   prepareDirectory(outDir, options.resume ?? false);
-  if (!options.resume) writeJsonAtomic(join(outDir, 'config.json'), { experiment: experiment.name, preset, config });
+  if (!options.resume) writeRunConfig(outDir, run);
   options.onStart?.();
   const startedAt = new Date();
   const scopes = experiment.scopes?.(config);
@@ -150,6 +150,27 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
     scopes,
   });
   const finishedAt = new Date();
+  const results = assembleResults(run, output, {
+    startedAt,
+    finishedAt,
+    durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+  });
+  await writeResults(outDir, results);
+  return results;
+}
+
+/**
+ * The results.json of `run` from what its experiment handed back: summaries and paired
+ * differences computed from the runs, the environment, the times; checked against the results
+ * schema and the experiment's details schema. `pn run` and `pn sweep` both write through it.
+ */
+export function assembleResults(
+  run: ResolvedRun,
+  output: ExperimentOutput<unknown>,
+  times: { startedAt: Date; finishedAt: Date; durationSeconds: number },
+  env: Results['environment'] = environment(),
+): Results {
+  const { experiment, preset, config } = run;
   const results: Results = JSON.parse(
     JSON.stringify(
       {
@@ -163,19 +184,32 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
         summary: summarize(output.runs),
         ...pairedComparisons(output.runs),
         details: output.details,
-        environment: environment(),
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+        environment: env,
+        startedAt: times.startedAt.toISOString(),
+        finishedAt: times.finishedAt.toISOString(),
+        durationSeconds: times.durationSeconds,
       },
       nanToNull,
     ),
   );
   resultsSchema.parse(results);
   experiment.details.parse(results.details);
+  return results;
+}
+
+/** config.json of a run directory: what `--resume` and `loadRunConfig` read back. */
+export function writeRunConfig(outDir: string, run: ResolvedRun): void {
+  writeJsonAtomic(join(outDir, 'config.json'), {
+    experiment: run.experiment.name,
+    preset: run.preset,
+    config: run.config,
+  });
+}
+
+/** results.json and report.html of a run directory. */
+export async function writeResults(outDir: string, results: Results): Promise<void> {
   writeJsonAtomic(join(outDir, 'results.json'), results);
   writeFileAtomic(join(outDir, 'report.html'), await runReport(results));
-  return results;
 }
 
 /** Re-renders report.html from a run's results.json. */

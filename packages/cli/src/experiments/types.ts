@@ -82,6 +82,8 @@ export interface ExperimentContext<P = unknown> {
   prepared: P;
   /** `Experiment.scopes` of the config: the layers each `persistent-<scope>` method penalizes. */
   scopes?: Record<string, string[]>;
+  /** The seeds to run, a subset of 1..config.seeds in order (a sweep's job); absent, all of them. */
+  seeds?: number[];
 }
 
 /**
@@ -111,6 +113,18 @@ export interface Experiment<C extends CommonConfig = CommonConfig, D = unknown, 
    */
   prepare?(config: C): P;
   run(config: C, context: ExperimentContext<P>): Promise<ExperimentOutput<D>>;
+  /**
+   * How `run` groups seeds into trained tasks, as it passes `seedsPerTask` to `runMethods`: `all`
+   * trains every seed as one batched model, 1 seed by seed (the default). A sweep runs one job per
+   * method and group, so that a job computes exactly what `pn run` computes for those seeds.
+   */
+  seedsPerTask?: 'all' | 1;
+  /**
+   * The details of a run made of parts, each `run` on one method and some seeds, in the config's
+   * method order and seed order. Absent: arrays are concatenated, other values taken from the
+   * first part (they are equal in every part); `sweep/merge.ts`.
+   */
+  mergeDetails?(parts: D[]): D;
   /** The report's figures beyond the generic ones, drawn from the run's details. */
   figures?(details: D, results: Results): Figure[];
   /** Lines `pn run` prints under the summary table. */

@@ -27,7 +27,7 @@ function scopeSvgIds(svg: string, prefix: string): string {
     .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
 }
 
-async function renderFigure(figure: Figure, index: number): Promise<string> {
+export async function renderFigure(figure: Figure, index: number): Promise<string> {
   if (!figure.spec) return '';
   let body: string;
   try {
@@ -201,7 +201,8 @@ function environmentTable(results: Results): string {
     ['node', env.node],
     ['tfjs', env.tfjs],
     ['platform', env.platform],
-    ['cpus', `${env.cpus} × ${env.cpuModel}`],
+    ['cpus', `${env.cpus} × ${env.cpuModel}${env.isa ? ` (${env.isa})` : ''}`],
+    ...(env.version ? [['version', env.version] as [string, string]] : []),
     ['started', results.startedAt],
     ['finished', results.finishedAt],
     ['duration', `${formatNumber(results.durationSeconds)} s`],
@@ -236,7 +237,7 @@ function genericFigures(results: Results): Figure[] {
   ];
 }
 
-const STYLE = `
+export const STYLE = `
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1.5rem; color: #1d1d1f; line-height: 1.45; }
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }

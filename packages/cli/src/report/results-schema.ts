@@ -89,13 +89,36 @@ export type RunRecord = z.infer<typeof runSchema>;
 /** The version `results.json` is written in; version 1 files are read too. */
 export const RESULTS_VERSION = 2;
 
+/** Where a run's numbers came from. */
+export const environmentSchema = z.object({
+  backend: z.string(),
+  threads: z.number().int().nullable(),
+  node: z.string(),
+  tfjs: z.string(),
+  platform: z.string(),
+  cpus: z.number().int(),
+  cpuModel: z.string(),
+  /** The CPU's widest vector ISA (AVX-512, AVX2, …); absent in results written before it was recorded. */
+  isa: z.string().nullable().optional(),
+  /** The project's version: package version + hash of the code that ran. */
+  version: z.string().optional(),
+  /** sha256 of package-lock.json, where the CLI runs from the workspace. */
+  lockHash: z.string().nullable().optional(),
+});
+
+export const metricSchema = z.object({
+  name: z.string(),
+  higherIsBetter: z.boolean(),
+  successThreshold: z.number().optional(),
+});
+
 const resultsObject = z.object({
   schemaVersion: z.literal(RESULTS_VERSION),
   experiment: z.string(),
   preset: z.string(),
   seeds: z.array(z.number().int()),
   config: z.record(z.string(), z.unknown()),
-  metric: z.object({ name: z.string(), higherIsBetter: z.boolean(), successThreshold: z.number().optional() }),
+  metric: metricSchema,
   runs: z.array(runSchema),
   summary: z.record(
     z.string(),
@@ -118,15 +141,7 @@ const resultsObject = z.object({
   pairedVsStandardLong: z.record(z.string(), paired).optional(),
   /** What the experiment records beyond the runs (its figures' data), checked by its own schema. */
   details: z.record(z.string(), z.unknown()),
-  environment: z.object({
-    backend: z.string(),
-    threads: z.number().int().nullable(),
-    node: z.string(),
-    tfjs: z.string(),
-    platform: z.string(),
-    cpus: z.number().int(),
-    cpuModel: z.string(),
-  }),
+  environment: environmentSchema,
   startedAt: z.string(),
   finishedAt: z.string(),
   durationSeconds: z.number(),

@@ -45,6 +45,9 @@ const base: KinkConfig = {
   plotSeeds: 4,
 };
 
+/** Every seed trains as one replica of one batched model. */
+const SEEDS_PER_TASK = 'all' as const;
+
 export const kink: Experiment<KinkConfig, KinkDetails> = {
   name: 'kink',
   description:
@@ -56,6 +59,7 @@ export const kink: Experiment<KinkConfig, KinkDetails> = {
     paper: { ...base, seeds: 50 },
   },
   details: kinkDetailsSchema,
+  seedsPerTask: SEEDS_PER_TASK,
   layers: (config) => [...config.hidden.map((_, i) => `hidden${i + 1}`), 'output'],
   async run(config, context) {
     const data = makeKinkData(config.data);
@@ -64,7 +68,7 @@ export const kink: Experiment<KinkConfig, KinkDetails> = {
       return lo + (i / 100) * 6 * config.data.std;
     });
     const { runs, details } = await runMethods(config, context, {
-      seedsPerTask: 'all',
+      seedsPerTask: SEEDS_PER_TASK,
       makeTask: (_, seeds) => new KinkTask(data, config.hidden, seeds, config.batchSize),
       success: (mse) => mse < config.successRatio * data.linearFitMse,
       details: kinkDetailsSchema.shape.fits.element,

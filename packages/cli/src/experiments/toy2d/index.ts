@@ -29,6 +29,9 @@ const base: Toy2dConfig = {
 type Trajectory = Toy2dDetails['trajectories'][number];
 const pathSchema = z.array(z.tuple([z.number(), z.number()]));
 
+/** Every seed trains as one replica of one batched model. */
+const SEEDS_PER_TASK = 'all' as const;
+
 export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
   name: 'toy2d',
   description: 'a 2-D loss surface with several minima; gradient descent from a fixed start stops in a poor one',
@@ -39,10 +42,11 @@ export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
     paper: { ...base, seeds: 20, trajectories: 6, epochs: 1000 },
   },
   details: toy2dDetailsSchema,
+  seedsPerTask: SEEDS_PER_TASK,
   layers: () => ['point'],
   async run(config, context) {
     const { runs, details } = await runMethods(config, context, {
-      seedsPerTask: 'all',
+      seedsPerTask: SEEDS_PER_TASK,
       makeTask: (_, seeds) => new Toy2dTask(config, seeds),
       // Seed 1's path. Only reinit's starts depend on the seed; the other methods' paths are the same for all.
       probe() {
@@ -75,6 +79,8 @@ export const toy2d: Experiment<Toy2dConfig, Toy2dDetails> = {
       details: { surface: surfaceGrid(config), start: config.start, trajectories: Object.values(details).flat() },
     };
   },
+  // The surface and start are the config's, the same in every part; each part has its methods' paths.
+  mergeDetails: (parts) => ({ ...parts[0], trajectories: parts.flatMap((part) => part.trajectories) }),
   figures: toy2dFigures,
   summary: (details) =>
     details.trajectories

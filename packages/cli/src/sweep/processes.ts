@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../experiments/run.js';
+import { checkQueue } from './queue.js';
+
+/** Where `name` is on PATH, or null. */
+function which(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const path = join(dir, name);
+    if (dir && existsSync(path)) return path;
+  }
+  return null;
+}
+
+/** Where redis-server is; a UsageError saying how to get it where it is missing. */
+export function redisServer(): string {
+  const binary = which('redis-server');
+  if (!binary)
+    throw new UsageError(
+      'redis-server is not installed: run bash scripts/setup.sh (or apt-get install redis-server), or give --queue redis://host:port',
+    );
+  return binary;
+}
+
+let pdeathsig: boolean | undefined;
+
+/**
+ * The command that runs `argv` as a child that gets `signal` when this process dies, SIGKILL
+ * included (Linux's parent-death signal, set by util-linux's setpriv); `argv` itself where setpriv
+ * is missing.
+ */
+function dyingWithParent(argv: string[], signal: 'TERM' | 'KILL'): string[] {
+  if (pdeathsig === undefined) {
+    const setpriv = which('setpriv');
+    pdeathsig = setpriv !== null && spawnSync(setpriv, ['--pdeathsig', 'TERM', 'true']).status === 0;
+  }
+  return pdeathsig ? ['setpriv', `--pdeathsig=${signal}`, '--', ...argv] : argv;
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked; the caller retries if it is taken meanwhile). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Waits for `child` to exit, up to `ms`; then SIGKILL. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', ms = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = await Promise.race([exited.then(() => true), timeout]);
+  clearTimeout(timer);
+  if (!done) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export interface EmbeddedRedis {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private redis-server for one sweep: on 127.0.0.1 only, with a password, its append-only file
+ * in `dir` (so that a stopped sweep restarts from it), no eviction. It stops when this process
+ * does, SIGKILL included.
+ */
+export async function startRedis(dir: string, password: string): Promise<EmbeddedRedis> {
+  const binary = redisServer();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const log = join(dir, 'redis.log');
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const conf = join(dir, 'redis.conf');
+    writeFileSync(
+      conf,
+      [
+        'bind 127.0.0.1',
+        `port ${port}`,
+        'protected-mode yes',
+        `requirepass ${password}`,
+        `dir ${dir}`,
+        'appendonly yes',
+        'appendfsync everysec',
+        'save ""',
+        'maxmemory-policy noeviction',
+        `logfile ${log}`,
+        'daemonize no',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const [command, ...args] = dyingWithParent([binary, conf], 'TERM');
+    const child = spawn(command, args, { stdio: 'ignore' });
+    const url = `redis://:${password}@127.0.0.1:${port}`;
+    const exited = new Promise<string>((resolve) => child.once('exit', (code) => resolve(`exited (${code})`)));
+    const ready = (async () => {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await checkQueue(url, 1000);
+          return 'ready';
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      return 'no answer within 10 s';
+    })();
+    const outcome = await Promise.race([ready, exited]);
+    if (outcome === 'ready') return { url, process: child, stop: () => stopChild(child, 'SIGTERM', 20_000) };
+    await stopChild(child, 'SIGKILL');
+    const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' / ') : '';
+    // Another process may have taken the port between asking and binding.
+    if (attempt < 3 && /Address already in use/.test(tail)) continue;
+    throw new Error(`the sweep's redis-server ${outcome} (${log}: ${tail})`);
+  }
+}
+
+/** bin/pn.js of this package. */
+const PN = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
+
+/**
+ * `pn worker` processes on this machine for the queue at `url`, one thread per job; each stops
+ * when this process does (SIGKILL included) and writes its lines to `logs/worker-<i>.log`.
+ */
+export function startLocalWorkers(
+  count: number,
+  url: string,
+  logDir: string,
+  marker: string,
+  stallSeconds?: number,
+): ChildProcess[] {
+  mkdirSync(logDir, { recursive: true });
+  return Array.from({ length: count }, (_, i) => {
+    const fd = openSync(join(logDir, `worker-${i + 1}.log`), 'a');
+    const args = ['worker', '--threads', '1', '--concurrency', '1'];
+    if (stallSeconds !== undefined) args.push('--stall-seconds', String(stallSeconds));
+    const [command, ...rest] = dyingWithParent([process.execPath, PN, ...args], 'TERM');
+    try {
+      // The URL (and its password) goes by environment, not by command line, which others can read.
+      return spawn(command, rest, {
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, PN_QUEUE: url, PN_SWEEP_DIR: marker, TFJS_ONEDNN_THREADS: '1' },
+      });
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
