@@ -315,11 +315,6 @@ async function coordinate(
     for (const [id, job] of Object.entries(sweep.jobs))
       if (job.status === 'done' && job.worker && readJobResult(dir, id)) workerOf(job.worker).done++;
 
-    const aborted = new Promise<void>((resolve) => {
-      if (options.signal.aborted) resolve();
-      options.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-
     while (!options.signal.aborted) {
       const queued = Object.keys(sweep.jobs).filter((id) => sweep.jobs[id].status === 'queued');
       if (queued.length === 0) break;
@@ -405,12 +400,11 @@ async function coordinate(
           return false;
         },
       );
-      const slow = new Promise<'slow'>((resolve) => setTimeout(() => resolve('slow'), 5000).unref());
-      let outcome = await Promise.race([ticked, aborted.then(() => 'aborted' as const), slow]);
+      let outcome = await settle(ticked, options.signal, 5000);
       if (outcome === 'slow') {
         if (unreachableSince === null) display.line(`queue ${redactUrl(runtime.url)} unreachable; waiting for it`);
         unreachableSince ??= Date.now();
-        outcome = await Promise.race([ticked, aborted.then(() => 'aborted' as const)]);
+        outcome = await settle(ticked, options.signal);
       }
       if (outcome === 'aborted') break;
       if (outcome === false) {
@@ -467,6 +461,41 @@ async function coordinate(
       removeCoordinator(dir);
     }
   }
+}
+
+/**
+ * `promise`'s value, or 'aborted' when `signal` aborts first, or 'slow' after `ms`. Unlike a race
+ * with a promise that stays pending, it leaves nothing behind on the signal each time it is used.
+ */
+function settle<T>(promise: Promise<T>, signal: AbortSignal, ms?: number): Promise<T | 'aborted' | 'slow'> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      resolve('aborted');
+    };
+    if (signal.aborted) return resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (ms !== undefined)
+      timer = setTimeout(() => {
+        done();
+        resolve('slow');
+      }, ms);
+    promise.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error) => {
+        done();
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
