@@ -1,4 +1,4 @@
-import { UsageError } from '../experiments/index.js';
+import { experiments, UsageError } from '../experiments/index.js';
 
 /** A commander parser for a positive integer option, whose error names the option. */
 export function positiveInteger(flag: string): (value: string) => number {
@@ -35,4 +35,13 @@ export function collect(value: string, previous: string[]): string[] {
 export function defaultOutDir(name: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `runs/${stamp}-${name}`;
+}
+
+/** The `--set` that `--data-dir DIR` stands for: refused for an experiment that reads no data files. */
+export function dataDirSets(experiment: string, dataDir: string | undefined): string[] {
+  if (dataDir === undefined) return [];
+  const data = (experiments[experiment]?.presets.quick as { data?: { dir?: unknown } } | undefined)?.data;
+  if (experiments[experiment] && typeof data?.dir !== 'string')
+    throw new UsageError(`--data-dir: ${experiment} reads no data files`);
+  return [`data.dir=${JSON.stringify(dataDir)}`];
 }

@@ -276,6 +276,25 @@ export interface ReportExtras {
   note?: string;
 }
 
+/** A self-contained HTML page (inline CSS, nothing loaded from elsewhere) with a title, a meta line and a body. */
+export function htmlDocument(title: string, meta: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="meta">${escapeHtml(meta)}</p>
+${body}
+</body>
+</html>
+`;
+}
+
 /** The whole report of a run as one self-contained HTML document (inline CSS and SVG, nothing loaded from elsewhere). */
 export async function renderReport(results: Results, extras: ReportExtras = {}): Promise<string> {
   const title = `Persistent Neurons — ${results.experiment} (${results.preset})`;
@@ -288,18 +307,10 @@ export async function renderReport(results: Results, extras: ReportExtras = {}):
     `Methods: ${methods.join(', ') || 'none'} · ${seeds} seed${seeds === 1 ? '' : 's'} · ` +
     `metric: ${results.metric.name} (${results.metric.higherIsBetter ? 'higher' : 'lower'} is better) · ` +
     `${formatNumber(results.durationSeconds)} s`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="meta">${escapeHtml(meta)}</p>
-${explorerLink(extras.explorerPanel)}${extras.note ? `\n<p class="note">${escapeHtml(extras.note)}</p>` : ''}
+  return htmlDocument(
+    title,
+    meta,
+    `${explorerLink(extras.explorerPanel)}${extras.note ? `\n<p class="note">${escapeHtml(extras.note)}</p>` : ''}
 <h2>Summary</h2>
 ${summaryTable(results)}
 ${runsTable(results)}
@@ -311,7 +322,6 @@ ${rendered.filter((f) => f !== '').join('\n') || '<p>No data to plot.</p>'}
 <pre>${escapeHtml(JSON.stringify(results.config, null, 2) ?? '{}')}</pre>
 <h2>Environment</h2>
 ${environmentTable(results)}
-</body>
-</html>
-`;
+`,
+  );
 }

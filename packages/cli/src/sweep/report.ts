@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { escapeHtml, formatNumber } from '../report/format.js';
 import { type Figure, methodColors, panelWidth, scaleTypeFor, sortMethods } from '../report/plots.js';
-import { renderFigure, STYLE } from '../report/report.js';
+import { htmlDocument, renderFigure } from '../report/report.js';
 import { formatValue } from './grid.js';
 import type { SweepFile, SweepPoint } from './state.js';
 
@@ -209,18 +209,10 @@ export async function renderSweepReport(sweep: SweepFile): Promise<string> {
   const grid = sweep.grid.length
     ? `<ul>${sweep.grid.map((a) => `<li><code>${escapeHtml(a.key)}</code>: ${escapeHtml(a.values.map(formatValue).join(', '))}</li>`).join('')}</ul>`
     : '<p>No grid: one point, the base config.</p>';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="meta">${escapeHtml(meta)}</p>
-<h2>Grid</h2>
+  return htmlDocument(
+    title,
+    meta,
+    `<h2>Grid</h2>
 ${grid}
 <h2>Points</h2>
 <p class="note">Each point is a run of its own (its report is linked); statistics over seeds as each run's report gives them.</p>
@@ -230,7 +222,6 @@ ${failedSection(sweep)}
 ${rendered.filter((f) => f !== '').join('\n') || '<p>No data to plot.</p>'}
 <h2>Base configuration</h2>
 <pre>${escapeHtml(JSON.stringify(sweep.base, null, 2))}</pre>
-</body>
-</html>
-`;
+`,
+  );
 }

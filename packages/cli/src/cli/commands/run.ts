@@ -12,7 +12,7 @@ import {
 } from '../../experiments/index.js';
 import { initBackend } from '../backend.js';
 import { summaryTable } from '../format.js';
-import { collect, defaultOutDir, positiveInteger } from '../options.js';
+import { collect, dataDirSets, defaultOutDir, positiveInteger } from '../options.js';
 import { progressReporter } from '../progress.js';
 
 /** Runs (or resumes) an experiment into `outDir` with a progress bar, then prints its summary. */
@@ -69,13 +69,7 @@ export function runCommand(): Command {
       }
       if (name === undefined)
         throw new UsageError(`name an experiment (${Object.keys(experiments).join(', ')}) or give --resume DIR`);
-      const sets = [...options.set];
-      if (options.dataDir !== undefined) {
-        const data = (experiments[name]?.presets.quick as { data?: { dir?: unknown } } | undefined)?.data;
-        if (experiments[name] && typeof data?.dir !== 'string')
-          throw new UsageError(`--data-dir: ${name} reads no data files`);
-        sets.push(`data.dir=${JSON.stringify(options.dataDir)}`);
-      }
+      const sets = [...options.set, ...dataDirSets(name, options.dataDir)];
       const run = resolveConfig(name, options.preset, options.seeds, sets);
       await execute(run, options.out ?? defaultOutDir(name), false);
     });

@@ -6,7 +6,7 @@ import { resolveSweep } from '../../sweep/grid.js';
 import { sweepDisplay } from '../../sweep/progress.js';
 import type { SweepFile } from '../../sweep/state.js';
 import { initBackend } from '../backend.js';
-import { collect, defaultOutDir, positiveInteger } from '../options.js';
+import { collect, dataDirSets, defaultOutDir, positiveInteger } from '../options.js';
 
 interface SweepFlags {
   preset: string;
@@ -132,13 +132,7 @@ export function sweepCommand(): Command {
       } else {
         if (name === undefined)
           throw new UsageError(`name an experiment (${Object.keys(experiments).join(', ')}) or give --resume DIR`);
-        const sets = [...options.set];
-        if (options.dataDir !== undefined) {
-          const data = (experiments[name]?.presets.quick as { data?: { dir?: unknown } } | undefined)?.data;
-          if (experiments[name] && typeof data?.dir !== 'string')
-            throw new UsageError(`--data-dir: ${name} reads no data files`);
-          sets.push(`data.dir=${JSON.stringify(options.dataDir)}`);
-        }
+        const sets = [...options.set, ...dataDirSets(name, options.dataDir)];
         const resolved = resolveSweep(name, options.preset, options.seeds, sets, options.grid);
         outDir = options.out ?? defaultOutDir(`sweep-${name}`);
         start = () => startSweep(resolved, outDir, coordinator);
