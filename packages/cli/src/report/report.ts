@@ -237,7 +237,7 @@ function genericFigures(results: Results): Figure[] {
   ];
 }
 
-export const STYLE = `
+const STYLE = `
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1.5rem; color: #1d1d1f; line-height: 1.45; }
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }

