@@ -57,6 +57,7 @@ import {
   writeQueueFile,
   writeSweep,
 } from './state.js';
+import { adjustAcrossGrid } from './statistics.js';
 
 export interface CoordinatorOptions {
   /** An existing queue (redis://…); absent, a private redis-server in the sweep directory. */
@@ -639,6 +640,7 @@ async function writeDonePoints(
     Object.assign(point, { status: 'done' }, pointStats(results));
     display.line(`point ${point.index} (${point.label}) written: ${paths(dir).point(point)}`);
   }
+  adjustAcrossGrid(sweep);
 }
 
 /**

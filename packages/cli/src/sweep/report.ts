@@ -1,9 +1,10 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { escapeHtml, formatNumber } from '../report/format.js';
+import { escapeHtml, formatInterval, formatNumber, formatP, verdict } from '../report/format.js';
 import { type Figure, methodColors, panelWidth, scaleTypeFor, sortMethods } from '../report/plots.js';
 import { htmlDocument, renderFigure } from '../report/report.js';
 import { formatValue } from './grid.js';
 import type { SweepFile, SweepPoint } from './state.js';
+import { type GridStats, SWEEP_BASELINES } from './statistics.js';
 
 /** Statistics as summary.ts computes them: mean ± std, median, n, and whatever interval fields it adds (ci95, p). */
 type AnyStats = { mean: number | null; std: number | null; median: number | null; n: number } & Record<string, unknown>;
@@ -32,16 +33,30 @@ interface Row {
   n: number;
 }
 
-/** One row per done point and method: the statistic `pick` chooses (null: none). */
-function rows(sweep: SweepFile, key: string, pick: (point: SweepPoint, method: string) => AnyStats | undefined): Row[] {
+/**
+ * One row per done point and method: the statistic `pick` chooses, with its bar: ± one standard
+ * deviation, or the 95% confidence interval of the mean (a point without one, from a single seed,
+ * gets no bar).
+ */
+function rows(
+  sweep: SweepFile,
+  key: string,
+  pick: (point: SweepPoint, method: string) => AnyStats | undefined,
+  bar: 'std' | 'ci95',
+): Row[] {
   const out: Row[] = [];
   for (const point of sweep.points) {
     if (point.status !== 'done') continue;
-    const methods = new Set([...Object.keys(point.summary ?? {}), ...Object.keys(point.pairedVsReinit ?? {})]);
+    const methods = new Set([
+      ...Object.keys(point.summary ?? {}),
+      ...Object.keys(point.pairedVsReinit ?? {}),
+      ...Object.keys(point.pairedVsStandardLong ?? {}),
+    ]);
     for (const method of methods) {
       const s = pick(point, method);
       if (!s || s.mean === null) continue;
       const std = s.std ?? 0;
+      const ci = Array.isArray(s.ci95) ? (s.ci95 as [number, number]) : [s.mean, s.mean];
       const others = Object.entries(point.values)
         .filter(([k]) => k !== key)
         .map(([k, v]) => `${k}=${formatValue(v)}`)
@@ -53,8 +68,8 @@ function rows(sweep: SweepFile, key: string, pick: (point: SweepPoint, method: s
         others,
         method,
         mean: s.mean,
-        low: s.mean - std,
-        high: s.mean + std,
+        low: bar === 'std' ? s.mean - std : ci[0],
+        high: bar === 'std' ? s.mean + std : ci[1],
         n: s.n,
       });
     }
@@ -62,7 +77,7 @@ function rows(sweep: SweepFile, key: string, pick: (point: SweepPoint, method: s
   return out;
 }
 
-/** Mean ± std against one grid axis, a line per method (and per value of the other axes). */
+/** A statistic with its bars against one grid axis, a line per method (and per value of the other axes). */
 function axisSpec(sweep: SweepFile, key: string, data: Row[], yTitle: string, zeroRule: boolean): TopLevelSpec | null {
   if (data.length === 0) return null;
   const numeric = data.every((row) => typeof row.x === 'number');
@@ -130,58 +145,78 @@ function axisSpec(sweep: SweepFile, key: string, data: Row[], yTitle: string, ze
 
 function figures(sweep: SweepFile): Figure[] {
   const name = sweep.metric?.name ?? 'metric';
-  const better = sweep.metric ? (sweep.metric.higherIsBetter ? 'higher is better' : 'lower is better') : '';
+  const higher = sweep.metric?.higherIsBetter ?? false;
+  const better = sweep.metric ? (higher ? 'higher is better' : 'lower is better') : '';
+  const otherAxes = sweep.grid.length > 1 ? '; one line per combination of the other axes' : '';
   return sweep.grid.flatMap(({ key }) => [
     {
       title: `Validation ${name} against ${key}`,
-      caption:
-        `Each method's final validation ${name} over seeds (mean, bars ± one standard deviation) at every value of ${key}` +
-        `${sweep.grid.length > 1 ? '; one line per combination of the other axes' : ''} (${better}).`,
+      caption: `Each method's final validation ${name} over seeds (mean, bars ± one standard deviation) at every value of ${key}${otherAxes} (${better}).`,
       spec: axisSpec(
         sweep,
         key,
-        rows(sweep, key, (p, m) => p.summary?.[m]?.valMetric as AnyStats | undefined),
+        rows(sweep, key, (p, m) => p.summary?.[m]?.valMetric as AnyStats | undefined, 'std'),
         `val ${name}`,
         false,
       ),
     },
-    {
-      title: `Paired difference to reinit against ${key}`,
+    ...SWEEP_BASELINES.map((baseline) => ({
+      title: `Paired difference to ${baseline} against ${key}`,
       caption:
-        `Each persistent method − reinit on the same seeds, of the final validation ${name} (mean ± one standard deviation); ` +
-        `below the dashed zero line ${sweep.metric?.higherIsBetter ? 'reinit is better' : 'the persistent method is better'}.`,
+        `Each persistent method − ${baseline} on the same seeds, of the final validation ${name}: the mean and its 95% ` +
+        `confidence interval (paired t); ${higher ? 'above' : 'below'} the dashed zero line the persistent method is ` +
+        `better, and a bar that crosses it is no detectable difference${otherAxes}.`,
       spec: axisSpec(
         sweep,
         key,
-        rows(sweep, key, (p, m) => p.pairedVsReinit?.[m]?.valMetric as AnyStats | undefined),
+        rows(
+          sweep,
+          key,
+          (p, m) =>
+            (baseline === 'reinit' ? p.pairedVsReinit : p.pairedVsStandardLong)?.[m]?.valMetric as AnyStats | undefined,
+          'ci95',
+        ),
         `Δ val ${name}`,
         true,
       ),
-    },
+    })),
   ]);
+}
+
+/** `mean [95% CI], p …, grid p …: verdict` of one paired difference. */
+export function formatDifference(s: GridStats | undefined, higherIsBetter: boolean): string {
+  if (!s || s.mean === null) return '';
+  return (
+    `${formatNumber(s.mean)} ${formatInterval(s.ci95)}, p ${formatP(s.p)}, grid p ${formatP(s.pHolmGrid)}: ` +
+    `${verdict(s, higherIsBetter)} (n ${s.n})`
+  );
 }
 
 function pointsTable(sweep: SweepFile): string {
   const name = sweep.metric?.name ?? 'metric';
+  const higher = sweep.metric?.higherIsBetter ?? false;
   const body = sweep.points.flatMap((point) => {
     const link = `<a href="${escapeHtml(`${point.dir}/report.html`)}">${escapeHtml(point.label)}</a>`;
     if (point.status !== 'done')
-      return [`<tr><th scope="row">${point.index}. ${link}</th><td colspan="4" class="note">${point.status}</td></tr>`];
+      return [`<tr><th scope="row">${point.index}. ${link}</th><td colspan="5" class="note">${point.status}</td></tr>`];
     const methods = sortMethods(Object.keys(point.summary ?? {}));
     return methods.map((method, i) => {
       const summary = point.summary?.[method];
-      const paired = point.pairedVsReinit?.[method];
       const head = i === 0 ? `<th scope="row" rowspan="${methods.length}">${point.index}. ${link}</th>` : '';
+      const differences = [point.pairedVsReinit, point.pairedVsStandardLong].map(
+        (paired) =>
+          `<td>${escapeHtml(formatDifference(paired?.[method]?.valMetric as GridStats | undefined, higher))}</td>`,
+      );
       return (
         `<tr>${head}<td>${escapeHtml(method)}</td><td>${escapeHtml(formatStats(summary?.valMetric as AnyStats))}</td>` +
-        `<td>${escapeHtml(formatStats(summary?.testMetric as AnyStats))}</td>` +
-        `<td>${escapeHtml(paired ? formatStats(paired.valMetric as AnyStats) : '')}</td></tr>`
+        `<td>${escapeHtml(formatStats(summary?.testMetric as AnyStats))}</td>${differences.join('')}</tr>`
       );
     });
   });
   return (
     `<table><thead><tr><th>point</th><th>method</th><th>val ${escapeHtml(name)}: mean ± std</th>` +
-    `<th>test ${escapeHtml(name)}</th><th>− reinit, val ${escapeHtml(name)} (paired)</th></tr></thead>` +
+    `<th>test ${escapeHtml(name)}</th><th>− reinit, val ${escapeHtml(name)} (paired)</th>` +
+    `<th>− standard-long, val ${escapeHtml(name)} (paired)</th></tr></thead>` +
     `<tbody>${body.join('')}</tbody></table>`
   );
 }
@@ -215,7 +250,10 @@ export async function renderSweepReport(sweep: SweepFile): Promise<string> {
     `<h2>Grid</h2>
 ${grid}
 <h2>Points</h2>
-<p class="note">Each point is a run of its own (its report is linked); statistics over seeds as each run's report gives them.</p>
+<p class="note">Each point is a run of its own (its report is linked); statistics over seeds as each run's report gives them.
+A paired difference gives its mean, the 95% confidence interval of the mean (paired t over the seeds), the t-test's p and
+<em>grid p</em>: p Holm-adjusted across every comparison of the grid (all points, persistent methods and both baselines),
+the correction to apply before calling the best cell of a grid a gain.</p>
 ${pointsTable(sweep)}
 ${failedSection(sweep)}
 <h2>Plots</h2>

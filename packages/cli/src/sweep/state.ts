@@ -27,6 +27,8 @@ const statsShape = z.object({
   n: z.number().int(),
 });
 
+const splitStats = z.looseObject({ valMetric: statsShape.loose(), testMetric: statsShape.loose() });
+
 export const sweepJobSchema = z.object({
   method: z.string(),
   seeds: z.array(z.number().int()),
@@ -53,13 +55,14 @@ export const sweepPointSchema = z.object({
   /** Its jobs in the config's method order and seed order. */
   jobs: z.array(z.string()),
   status: z.enum(['pending', 'done', 'failed']),
-  /** Once done, from its results.json: per method, and each persistent method − reinit on the same seeds. */
-  summary: z
-    .record(z.string(), z.looseObject({ valMetric: statsShape.loose(), testMetric: statsShape.loose() }))
-    .optional(),
-  pairedVsReinit: z
-    .record(z.string(), z.looseObject({ valMetric: statsShape.loose(), testMetric: statsShape.loose() }))
-    .optional(),
+  /**
+   * Once done, from its results.json: per method, and each persistent method − reinit and −
+   * standard-long on the same seeds (with ci95, p, pHolm; pHolmGrid: see adjustAcrossGrid).
+   */
+  summary: z.record(z.string(), splitStats).optional(),
+  pairedVsReinit: z.record(z.string(), splitStats).optional(),
+  /** Absent in sweeps written before it was kept. */
+  pairedVsStandardLong: z.record(z.string(), splitStats).optional(),
 });
 export type SweepPoint = z.infer<typeof sweepPointSchema>;
 
@@ -176,6 +179,10 @@ export function removeCoordinator(dir: string): void {
 }
 
 /** The statistics a sweep keeps per point, from its results. */
-export function pointStats(results: Results): Pick<SweepPoint, 'summary' | 'pairedVsReinit'> {
-  return { summary: results.summary, pairedVsReinit: results.pairedVsReinit ?? {} };
+export function pointStats(results: Results): Pick<SweepPoint, 'summary' | 'pairedVsReinit' | 'pairedVsStandardLong'> {
+  return {
+    summary: results.summary,
+    pairedVsReinit: results.pairedVsReinit ?? {},
+    pairedVsStandardLong: results.pairedVsStandardLong ?? {},
+  };
 }

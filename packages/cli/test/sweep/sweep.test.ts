@@ -142,9 +142,12 @@ describe('pn sweep and pn worker on a real Redis', { skip: skipWithoutRedis }, (
     for (const job of Object.values(saved.jobs)) assert.equal(job.environment?.threads, 1);
     assert.equal(
       (readFileSync(join(dir, 'report.html'), 'utf8').match(/<svg/g) ?? []).length,
-      2,
-      'a plot of each method and of the paired differences against λ',
+      3,
+      'a plot of each method and of the paired differences to reinit and to standard-long against λ',
     );
+    for (const point of saved.points)
+      for (const paired of [point.pairedVsReinit, point.pairedVsStandardLong])
+        assert.equal(typeof paired?.persistent.valMetric.pHolmGrid, 'number', 'p Holm-adjusted across the grid');
     assert.equal(existsSync(join(dir, 'redis')), false, 'the embedded Redis is removed once collected');
     assert.equal(existsSync(join(dir, 'queue.json')), false);
     await assertNoProcessesWith(dir);

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { experiments, PRESETS, UsageError } from '../../experiments/index.js';
-import { formatNumber } from '../../report/format.js';
+import { formatInterval, formatNumber, formatP, textTable, verdict } from '../../report/format.js';
 import { resolveSweep } from '../../sweep/grid.js';
 import { sweepDisplay } from '../../sweep/progress.js';
 import type { SweepFile } from '../../sweep/state.js';
+import type { GridStats } from '../../sweep/statistics.js';
 import { initBackend } from '../backend.js';
 import { collect, dataDirSets, defaultOutDir, positiveInteger } from '../options.js';
 
@@ -30,34 +31,47 @@ function nonNegativeInteger(flag: string): (value: string) => number {
   };
 }
 
-/** Per point and method: the validation metric over seeds and the paired difference to reinit. */
+/**
+ * Per point and method: the validation metric over seeds and the paired differences to reinit and
+ * standard-long (mean, 95% interval, p Holm-adjusted across the grid, verdict).
+ */
 export function sweepTable(sweep: SweepFile): string {
   const name = sweep.metric?.name ?? 'metric';
-  const header = ['point', 'method', `median val ${name}`, `mean ± std val ${name}`, `− reinit, mean ± std (n)`];
+  const higher = sweep.metric?.higherIsBetter ?? false;
+  const difference = (s: GridStats | undefined) => {
+    if (!s || s.mean === null) return '';
+    const found = verdict(s, higher);
+    const mark = found === 'better' ? ' (better)' : found === 'worse' ? ' (worse)' : '';
+    return `${formatNumber(s.mean)} ${formatInterval(s.ci95)} p ${formatP(s.pHolmGrid)}${mark}`;
+  };
+  const header = [
+    'point',
+    'method',
+    `median val ${name}`,
+    `mean ± std val ${name}`,
+    '− reinit [95% CI] grid p',
+    '− standard-long [95% CI] grid p',
+  ];
   const rows: string[][] = [];
   for (const point of sweep.points) {
     if (point.status !== 'done') {
-      rows.push([`${point.index}. ${point.label}`, point.status, '', '', '']);
+      rows.push([`${point.index}. ${point.label}`, point.status, '', '', '', '']);
       continue;
     }
     for (const [i, [method, s]] of Object.entries(point.summary ?? {}).entries()) {
-      const paired = point.pairedVsReinit?.[method]?.valMetric;
+      const vsReinit = point.pairedVsReinit?.[method]?.valMetric as GridStats | undefined;
+      const vsLong = point.pairedVsStandardLong?.[method]?.valMetric as GridStats | undefined;
       rows.push([
         i === 0 ? `${point.index}. ${point.label}` : '',
         method,
         formatNumber(s.valMetric.median),
         `${formatNumber(s.valMetric.mean)} ± ${formatNumber(s.valMetric.std)}`,
-        paired ? `${formatNumber(paired.mean)} ± ${formatNumber(paired.std)} (${paired.n})` : '',
+        difference(vsReinit),
+        difference(vsLong),
       ]);
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return `${textTable(header, rows)}\n(better / worse: the 95% interval excludes 0; grid p: Holm-adjusted across the grid's comparisons)`;
 }
 
 export function sweepCommand(): Command {
