@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../experiments/run.js';
 import { checkQueue } from './queue.js';
@@ -82,8 +82,10 @@ export interface EmbeddedRedis {
  * in `dir` (so that a stopped sweep restarts from it), no eviction. It stops when this process
  * does, SIGKILL included.
  */
-export async function startRedis(dir: string, password: string): Promise<EmbeddedRedis> {
+export async function startRedis(directory: string, password: string): Promise<EmbeddedRedis> {
   const binary = redisServer();
+  // redis-server changes into `dir` before it opens `logfile`: both must be absolute.
+  const dir = resolve(directory);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const log = join(dir, 'redis.log');
@@ -109,7 +111,12 @@ export async function startRedis(dir: string, password: string): Promise<Embedde
       { mode: 0o600 },
     );
     const [command, ...args] = dyingWithParent([binary, conf], 'TERM');
-    const child = spawn(command, args, { stdio: 'ignore' });
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // What redis-server says before its log file is open (a bad config) goes to stderr.
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
     const url = `redis://:${password}@127.0.0.1:${port}`;
     const exited = new Promise<string>((resolve) => child.once('exit', (code) => resolve(`exited (${code})`)));
     const ready = (async () => {
@@ -126,10 +133,11 @@ export async function startRedis(dir: string, password: string): Promise<Embedde
     const outcome = await Promise.race([ready, exited]);
     if (outcome === 'ready') return { url, process: child, stop: () => stopChild(child, 'SIGTERM', 20_000) };
     await stopChild(child, 'SIGKILL');
-    const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' / ') : '';
+    const said = `${existsSync(log) ? readFileSync(log, 'utf8') : ''}\n${stderr}`;
+    const tail = said.trim().split('\n').filter(Boolean).slice(-3).join(' / ');
     // Another process may have taken the port between asking and binding.
     if (attempt < 3 && /Address already in use/.test(tail)) continue;
-    throw new Error(`the sweep's redis-server ${outcome} (${log}: ${tail})`);
+    throw new Error(`the sweep's redis-server ${outcome} (${log}: ${tail || 'no output'})`);
   }
 }
 
