@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Method, parseMethod } from 'persistent-neurons';
 import { z } from 'zod';
 import { DataError } from '../data/errors.js';
@@ -8,6 +9,7 @@ import { nanToNull, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io
 import { RESULTS_VERSION, type Results, resultsSchema } from '../report/results-schema.js';
 import { environment } from './environment.js';
 import { runReport } from './presentation.js';
+import { runMethodsInProcesses } from './processes.js';
 import { type AnyExperiment, experiments } from './registry.js';
 import { pairedComparisons, summarize } from './summary.js';
 import { type CommonConfig, type ExperimentOutput, PRESETS, type Preset, seedList } from './types.js';
@@ -124,6 +126,11 @@ export interface RunOptions {
   onStart?: () => void;
   /** Called with one line for what the run repairs as it goes (a damaged checkpoint redone). */
   onWarning?: (message: string) => void;
+  /**
+   * Methods trained at once, each in a child process (experiments/processes.ts); 1 (the default):
+   * all in this process, one after another.
+   */
+  jobs?: number;
 }
 
 /** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
@@ -141,20 +148,33 @@ export async function runExperiment(run: ResolvedRun, options: RunOptions): Prom
   if (!options.resume) writeRunConfig(outDir, run);
   options.onStart?.();
   const startedAt = new Date();
-  const scopes = experiment.scopes?.(config);
-  const output = await experiment.run(config, {
-    outDir,
-    onProgress: options.onProgress,
-    onWarning: options.onWarning,
-    prepared,
-    scopes,
-  });
+  let output: ExperimentOutput<unknown>;
+  let env: Results['environment'] | undefined;
+  if ((options.jobs ?? 1) > 1 && config.methods.length > 1) {
+    // The children read the data themselves.
+    tf.dispose(prepared as tf.TensorContainer);
+    ({ output, environment: env } = await runMethodsInProcesses(experiment, config, {
+      outDir,
+      jobs: options.jobs ?? 1,
+      onProgress: options.onProgress,
+      onWarning: options.onWarning,
+    }));
+  } else {
+    output = await experiment.run(config, {
+      outDir,
+      onProgress: options.onProgress,
+      onWarning: options.onWarning,
+      prepared,
+      scopes: experiment.scopes?.(config),
+    });
+  }
   const finishedAt = new Date();
-  const results = assembleResults(run, output, {
-    startedAt,
-    finishedAt,
-    durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-  });
+  const results = assembleResults(
+    run,
+    output,
+    { startedAt, finishedAt, durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000 },
+    env,
+  );
   await writeResults(outDir, results);
   return results;
 }

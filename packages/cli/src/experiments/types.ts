@@ -122,7 +122,7 @@ export interface Experiment<C extends CommonConfig = CommonConfig, D = unknown, 
   /**
    * The details of a run made of parts, each `run` on one method and some seeds, in the config's
    * method order and seed order. Absent: arrays are concatenated, other values taken from the
-   * first part (they are equal in every part); `sweep/merge.ts`.
+   * first part (they are equal in every part); `experiments/merge.ts`.
    */
   mergeDetails?(parts: D[]): D;
   /** The report's figures beyond the generic ones, drawn from the run's details. */

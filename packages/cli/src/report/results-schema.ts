@@ -104,6 +104,8 @@ export const environmentSchema = z.object({
   version: z.string().optional(),
   /** sha256 of package-lock.json, where the CLI runs from the workspace. */
   lockHash: z.string().nullable().optional(),
+  /** `pn run --jobs`: the methods trained at once, each in a process of `threads` threads; absent: one process. */
+  processes: z.number().int().positive().optional(),
 });
 
 export const metricSchema = z.object({

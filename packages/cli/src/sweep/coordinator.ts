@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataError } from '../data/errors.js';
 import { environment, projectVersion } from '../experiments/environment.js';
+import { mergeOutputs } from '../experiments/merge.js';
 import { type AnyExperiment, experiments } from '../experiments/registry.js';
 import {
   assembleResults,
@@ -21,7 +22,6 @@ import { type Preset, seedList } from '../experiments/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { type GridPoint, pointDirName, type ResolvedSweep } from './grid.js';
 import { type DataFingerprint, dataDirectory, fingerprintDirectory, type JobResult, jobResultSchema } from './job.js';
-import { mergeOutputs } from './merge.js';
 import { canonicalJson, formatSeeds, planSweep } from './plan.js';
 import { type EmbeddedRedis, redisServer, startLocalWorkers, startRedis, stopChild } from './processes.js';
 import type { SweepDisplay, WorkerStatus } from './progress.js';

@@ -1,19 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../experiments/run.js';
+import { dyingWithParent, stopChild, which } from '../io/processes.js';
 import { checkQueue } from './queue.js';
-
-/** Where `name` is on PATH, or null. */
-function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const path = join(dir, name);
-    if (dir && existsSync(path)) return path;
-  }
-  return null;
-}
 
 /** Where redis-server is; a UsageError saying how to get it where it is missing. */
 export function redisServer(): string {
@@ -23,21 +15,6 @@ export function redisServer(): string {
       'redis-server is not installed: run bash scripts/setup.sh (or apt-get install redis-server), or give --queue redis://host:port',
     );
   return binary;
-}
-
-let pdeathsig: boolean | undefined;
-
-/**
- * The command that runs `argv` as a child that gets `signal` when this process dies, SIGKILL
- * included (Linux's parent-death signal, set by util-linux's setpriv); `argv` itself where setpriv
- * is missing.
- */
-function dyingWithParent(argv: string[], signal: 'TERM' | 'KILL'): string[] {
-  if (pdeathsig === undefined) {
-    const setpriv = which('setpriv');
-    pdeathsig = setpriv !== null && spawnSync(setpriv, ['--pdeathsig', 'TERM', 'true']).status === 0;
-  }
-  return pdeathsig ? ['setpriv', `--pdeathsig=${signal}`, '--', ...argv] : argv;
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; the caller retries if it is taken meanwhile). */
@@ -54,22 +31,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Waits for `child` to exit, up to `ms`; then SIGKILL. */
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', ms = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const done = await Promise.race([exited.then(() => true), timeout]);
-  clearTimeout(timer);
-  if (!done) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
+export { stopChild };
 
 export interface EmbeddedRedis {
   url: string;

@@ -6,9 +6,9 @@ import { describe, test } from 'node:test';
 import { nativeAvailable } from 'tfjs-backend-onednn';
 import { FASHION_MNIST_DIR } from '../../src/data/idx.js';
 import { experiments, resolveConfig, runExperiment, seedList, UsageError } from '../../src/experiments/index.js';
+import { mergeOutputs } from '../../src/experiments/merge.js';
 import { cartesian, parseGridOption, pointDirName, resolveSweep } from '../../src/sweep/grid.js';
 import { fingerprintDifference, fingerprintDirectory, jobPayloadSchema } from '../../src/sweep/job.js';
-import { mergeOutputs } from '../../src/sweep/merge.js';
 import { planSweep, seedGroups } from '../../src/sweep/plan.js';
 import { tf } from '../setup.js';
 

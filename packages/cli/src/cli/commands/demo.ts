@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { resolveConfig } from '../../experiments/index.js';
 import { defaultOutDir, positiveInteger } from '../options.js';
-import { execute } from './run.js';
+import { execute, jobsOption } from './run.js';
 
 /** The experiment `pn demo` runs. */
 export const DEMO_EXPERIMENT = 'kink';
@@ -13,8 +13,9 @@ export function demoCommand(): Command {
     )
     .option('--out <dir>', `run directory (default runs/<time>-${DEMO_EXPERIMENT})`)
     .option('--seeds <n>', 'number of seeds', positiveInteger('--seeds'))
-    .action(async (options: { out?: string; seeds?: number }) => {
+    .addOption(jobsOption())
+    .action(async (options: { out?: string; seeds?: number; jobs?: number }) => {
       const run = resolveConfig(DEMO_EXPERIMENT, 'quick', options.seeds);
-      await execute(run, options.out ?? defaultOutDir(DEMO_EXPERIMENT), false);
+      await execute(run, options.out ?? defaultOutDir(DEMO_EXPERIMENT), false, options.jobs);
     });
 }

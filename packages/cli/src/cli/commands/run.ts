@@ -10,22 +10,35 @@ import {
   summaryLines,
   UsageError,
 } from '../../experiments/index.js';
+import { defaultJobs, threadsPerJob } from '../../experiments/processes.js';
 import { initBackend } from '../backend.js';
 import { summaryTable } from '../format.js';
 import { collect, dataDirSets, defaultOutDir, positiveInteger } from '../options.js';
 import { progressReporter } from '../progress.js';
 
-/** Runs (or resumes) an experiment into `outDir` with a progress bar, then prints its summary. */
-export async function execute(run: ResolvedRun, outDir: string, resume: boolean): Promise<void> {
+/**
+ * Runs (or resumes) an experiment into `outDir` with progress bars, then prints its summary;
+ * `jobs` methods at once, each in a process of its own (default: one per method, at most one per core).
+ */
+export async function execute(run: ResolvedRun, outDir: string, resume: boolean, jobs?: number): Promise<void> {
   const backend = await initBackend();
   const progress = progressReporter();
+  const processes = Math.min(jobs ?? defaultJobs(run.config), run.config.methods.length);
+  const where = processes > 1 ? `, ${processes} methods at once (${threadsPerJob(processes)} thread(s) each)` : '';
   const onStart = () =>
     process.stderr.write(
-      `${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend} → ${outDir}\n`,
+      `${run.experiment.name} (${run.preset}): ${run.config.seeds} seeds on tfjs ${backend}${where} → ${outDir}\n`,
     );
   try {
     const onWarning = (message: string) => process.stderr.write(`pn: ${message}\n`);
-    const results = await runExperiment(run, { outDir, resume, onProgress: progress.onProgress, onStart, onWarning });
+    const results = await runExperiment(run, {
+      outDir,
+      resume,
+      onProgress: progress.onProgress,
+      onStart,
+      onWarning,
+      jobs: processes,
+    });
     progress.stop();
     const lines = [summaryTable(results), '', ...summaryLines(results)];
     process.stdout.write(`\n${lines.join('\n')}\n`);
@@ -42,7 +55,15 @@ interface RunFlags {
   set: string[];
   resume?: string;
   dataDir?: string;
+  jobs?: number;
 }
+
+/** `--jobs`, shared by pn run and pn demo. */
+export const jobsOption = () =>
+  new Option(
+    '--jobs <n>',
+    'methods trained at once, each in a process of its own with the cores shared out (default: one per method, at most one per core; 1: all in this process)',
+  ).argParser(positiveInteger('--jobs'));
 
 export function runCommand(): Command {
   return new Command('run')
@@ -53,6 +74,7 @@ export function runCommand(): Command {
     .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
     .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
     .option('--resume <dir>', 'continue a stopped run from its last checkpoint')
+    .addOption(jobsOption())
     .option(
       '--data-dir <dir>',
       'the directory of the data files the experiment reads (the format is in pn list; default: Debian Fashion-MNIST)',
@@ -64,13 +86,13 @@ export function runCommand(): Command {
           throw new UsageError(`${options.resume} holds a ${saved.experiment.name} run, not ${name}`);
         if (options.set.length || options.seeds !== undefined || options.out || options.dataDir)
           throw new UsageError('--resume continues the saved config; drop --set, --seeds, --out and --data-dir');
-        await execute(saved, options.resume, true);
+        await execute(saved, options.resume, true, options.jobs);
         return;
       }
       if (name === undefined)
         throw new UsageError(`name an experiment (${Object.keys(experiments).join(', ')}) or give --resume DIR`);
       const sets = [...options.set, ...dataDirSets(name, options.dataDir)];
       const run = resolveConfig(name, options.preset, options.seeds, sets);
-      await execute(run, options.out ?? defaultOutDir(name), false);
+      await execute(run, options.out ?? defaultOutDir(name), false, options.jobs);
     });
 }

@@ -1,6 +1,5 @@
-import type { AnyExperiment } from '../experiments/registry.js';
-import type { ExperimentOutput } from '../experiments/types.js';
-import type { JobResult } from './job.js';
+import type { AnyExperiment } from './registry.js';
+import type { ExperimentOutput } from './types.js';
 
 /**
  * The details of a run made of parts (each `experiment.run` on one method and some seeds, in the
@@ -21,10 +20,13 @@ export function mergeDetails(experiment: AnyExperiment, parts: unknown[]): unkno
   return merged;
 }
 
-/** A point's output from its jobs' results, in the point's job order: what `experiment.run` returns for the point's config. */
+/**
+ * One output from the outputs of parts of a run (a sweep point's jobs, `pn run --jobs`'s methods), in
+ * the config's method and seed order: what `experiment.run` returns for the whole config.
+ */
 export function mergeOutputs(
   experiment: AnyExperiment,
-  parts: readonly Pick<JobResult, 'metric' | 'runs' | 'details'>[],
+  parts: readonly Pick<ExperimentOutput<unknown>, 'metric' | 'runs' | 'details'>[],
 ): ExperimentOutput<unknown> {
   return {
     metric: parts[0].metric,
