@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { SMALL_BINARY, smallBinary } from '../src/kernels/binary_util.js';
+import { native as addonOrNull, type NativeAddon } from '../src/native.js';
 import { assertSameOnBackends, randomTensor } from './helpers.js';
 
 const native = [
@@ -279,6 +281,48 @@ describe('broadcast binary ops match cpu', () => {
       }
     });
   }
+  it("small outputs, computed in JavaScript, have the native kernel's exact bits", () => {
+    const addon = addonOrNull as NativeAddon;
+    const special = [
+      0,
+      -0,
+      1,
+      -1,
+      3.4e38,
+      -3.4e38,
+      1e-45,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ];
+    const values = (n: number, seed: number) =>
+      Float32Array.from({ length: n }, (_, i) =>
+        i < special.length ? special[(i + seed) % special.length] : Math.sin(i * 12.9898 + seed) * 1e3,
+      );
+    for (const op of ['add', 'sub', 'mul', 'div'] as const)
+      for (const [aLength, bLength] of [
+        [SMALL_BINARY, SMALL_BINARY],
+        [SMALL_BINARY, 1],
+        [1, 37],
+        [1, 1],
+      ]) {
+        const a = values(aLength, 1);
+        const b = values(bLength, 4);
+        const n = Math.max(aLength, bLength);
+        const mine = new Float32Array(n);
+        const theirs = new Float32Array(n);
+        assert.ok(smallBinary(op, a, b, mine));
+        addon.binary({ op, a, aShape: [aLength], b, bShape: [bLength], out: theirs });
+        for (let i = 0; i < n; i++)
+          assert.ok(
+            Object.is(mine[i], theirs[i]),
+            `${op} [${aLength}] [${bLength}] at ${i}: ${mine[i]} vs ${theirs[i]}`,
+          );
+      }
+    // Any other broadcast is left to the native kernel.
+    assert.equal(smallBinary('add', new Float32Array(2), new Float32Array(3), new Float32Array(6)), false);
+  });
+
   it('falls back for int32 and keeps NaN and Infinity', () => {
     assertSameOnBackends(() => tf.add(tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3, 4], 'int32')), 'int add');
     assertSameOnBackends(() => tf.div(tf.tensor1d([1, 0, -1, Number.NaN]), tf.tensor1d([0, 0, 0, 1])), 'div by zero');
