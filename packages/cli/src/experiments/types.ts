@@ -41,8 +41,10 @@ const methodSchema = z.string().refine(isMethod, {
 
 /** What every experiment's config holds. */
 export const commonConfigShape = {
-  /** Seeds 1..seeds: each fixes an init and a data order. */
+  /** Seeds firstSeed … firstSeed + seeds − 1: each fixes an init and a data order. */
   seeds: z.number().int().min(1).max(1000),
+  /** The first seed (default 1): `--set firstSeed=6` runs fresh seeds, to confirm what seeds 1..5 found. */
+  firstSeed: z.number().int().min(1).max(1_000_000).optional(),
   methods: z
     .array(methodSchema)
     .min(1)
@@ -57,6 +59,7 @@ export const commonConfigShape = {
 
 export interface CommonConfig {
   seeds: number;
+  firstSeed?: number;
   methods: Method[];
   trajectories: number;
   epochs: number;
@@ -82,7 +85,7 @@ export interface ExperimentContext<P = unknown> {
   prepared: P;
   /** `Experiment.scopes` of the config: the layers each `persistent-<scope>` method penalizes. */
   scopes?: Record<string, string[]>;
-  /** The seeds to run, a subset of 1..config.seeds in order (a sweep's job); absent, all of them. */
+  /** The seeds to run, a subset of seedList(config) in order (a sweep's job); absent, all of them. */
   seeds?: number[];
 }
 
@@ -134,5 +137,6 @@ export interface Experiment<C extends CommonConfig = CommonConfig, D = unknown, 
 }
 
 export function seedList(config: CommonConfig): number[] {
-  return Array.from({ length: config.seeds }, (_, i) => i + 1);
+  const first = config.firstSeed ?? 1;
+  return Array.from({ length: config.seeds }, (_, i) => first + i);
 }

@@ -100,7 +100,7 @@ function checkPayload(data: unknown) {
     throw new JobError(`refused a job whose config runs ${config.methods.join(', ')}, not ${payload.method} alone`);
   const all = seedList(config);
   if (!payload.seeds.every((seed) => all.includes(seed)))
-    throw new JobError(`refused a job with seeds beyond the config's 1..${config.seeds}`);
+    throw new JobError(`refused a job with seeds beyond the config's ${all[0]}..${all[all.length - 1]}`);
   const dir = dataDirectory(config as unknown as Record<string, unknown>);
   if (dir !== null) {
     if (!payload.data || payload.data.dir !== dir)

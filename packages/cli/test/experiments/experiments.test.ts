@@ -66,6 +66,25 @@ describe('experiments end to end (smoke presets)', () => {
     assert.ok(Math.abs(mse - run.final.valMetric!) <= 1e-5 * Math.max(1, mse), `${mse} vs ${run.final.valMetric}`);
   });
 
+  test('firstSeed runs fresh seeds: seeds 3..4 are the last two of a run of seeds 1..4', async () => {
+    const all = await runExperiment(resolveConfig('kink', 'smoke', 4, ['methods=["reinit","persistent"]']), {
+      outDir: scratch(),
+    });
+    const fresh = await runExperiment(
+      resolveConfig('kink', 'smoke', 2, ['methods=["reinit","persistent"]', 'firstSeed=3']),
+      { outDir: scratch() },
+    );
+    assert.deepEqual(fresh.seeds, [3, 4]);
+    // kink trains all seeds as one batched model; each replica's numbers are its seed's alone.
+    const final = (results: Results, seed: number) =>
+      results.runs.filter((run) => run.seed === seed).map((run) => [run.method, run.final.valMetric]);
+    for (const seed of [3, 4]) assert.deepEqual(final(fresh, seed), final(all, seed), `seed ${seed}`);
+    assert.deepEqual(
+      fresh.runs.map((run) => run.seed),
+      [3, 4, 3, 4],
+    );
+  });
+
   test('a run stopped mid-way and resumed gives exactly the results of an uninterrupted run', async () => {
     const run = resolveConfig('kink', 'smoke', 3);
     const whole = await runExperiment(run, { outDir: scratch() });

@@ -25,7 +25,7 @@ export function ablationCommand(): Command {
     )
     .argument('[experiment]', 'any experiment', ABLATION_EXPERIMENT)
     .addOption(new Option('--preset <preset>', 'preset the settings come from').choices(PRESETS).default('quick'))
-    .option('--seeds <n>', 'number of seeds (1..n)', positiveInteger('--seeds'))
+    .option('--seeds <n>', 'number of seeds (1..n; --set firstSeed=k starts at k)', positiveInteger('--seeds'))
     .option('--lambdas <list>', 'comma-separated λ values', '0.01,0.03,0.1,0.3')
     .option('--kinds <list>', 'comma-separated penalty kinds', 'distance,inverse,gaussian')
     .option('--granularities <list>', 'comma-separated granularities', 'global,layer,neuron')

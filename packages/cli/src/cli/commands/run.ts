@@ -70,7 +70,7 @@ export function runCommand(): Command {
     .description('run an experiment into its own directory, or continue one with --resume')
     .argument('[experiment]', `one of: ${Object.keys(experiments).join(', ')} (not needed with --resume)`)
     .addOption(new Option('--preset <preset>', 'size').choices(PRESETS).default('quick'))
-    .option('--seeds <n>', 'number of seeds (1..n)', positiveInteger('--seeds'))
+    .option('--seeds <n>', 'number of seeds (1..n; --set firstSeed=k starts at k)', positiveInteger('--seeds'))
     .option('--out <dir>', 'run directory (default runs/<time>-<experiment>)')
     .option('--set <key=value>', 'override a config value, e.g. penalty.lambda=0.05 (repeatable)', collect, [])
     .option('--resume <dir>', 'continue a stopped run from its last checkpoint')

@@ -81,7 +81,7 @@ export function sweepCommand(): Command {
     )
     .argument('[experiment]', `one of: ${Object.keys(experiments).join(', ')}`)
     .addOption(new Option('--preset <preset>', 'size').choices(PRESETS).default('quick'))
-    .option('--seeds <n>', 'number of seeds (1..n)', positiveInteger('--seeds'))
+    .option('--seeds <n>', 'number of seeds (1..n; --set firstSeed=k starts at k)', positiveInteger('--seeds'))
     .option(
       '--grid <key=v1,v2,…>',
       'a grid axis: the values of a config key (JSON where they parse; key=[…] takes a JSON array); repeatable, the sweep is every combination',
