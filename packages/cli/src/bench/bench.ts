@@ -39,6 +39,8 @@ export interface BenchOptions {
   /** Timed steps per measurement (its median is the measurement) after `warmUp` untimed ones. */
   steps: number;
   warmUp: number;
+  /** Both the warm-up and the timed steps last at least this long too (small workloads run thousands of steps). */
+  minSeconds: number;
   /** Interleaved rounds: onednn, PyTorch, onednn with the penalty, each in a process of its own, per round. */
   rounds: number;
   /** Skip the cpu backend. */
@@ -132,7 +134,7 @@ export function runBench(options: BenchOptions): { rows: BenchRow[]; environment
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, { workload, threads }] of cases.entries()) {
       const { batch } = WORKLOADS[workload];
-      const stepArgs = [String(batch), String(options.steps), String(options.warmUp)];
+      const stepArgs = [String(batch), String(options.steps), String(options.warmUp), String(options.minSeconds)];
       const env = threadEnv(threads);
       const sides = [
         () =>
@@ -195,6 +197,7 @@ export function runBench(options: BenchOptions): { rows: BenchRow[]; environment
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       steps: options.steps,
       warmUp: options.warmUp,
+      minSeconds: options.minSeconds,
       rounds: options.rounds,
     },
   };
@@ -203,11 +206,14 @@ export function runBench(options: BenchOptions): { rows: BenchRow[]; environment
 /** tfjs cpu: a probe step at a small batch; the full batch if its predicted step fits the budget, else the probe scaled. */
 function cpuTime(workload: WorkloadName, batch: number, options: BenchOptions): { ms: number; scaled: boolean } {
   const probeBatch = Math.min(batch, 4);
-  const probe = measure(process.execPath, [WORKER, workload, 'cpu', String(probeBatch), '1', '0'], {});
+  const probe = measure(process.execPath, [WORKER, workload, 'cpu', String(probeBatch), '1', '0', '0'], {});
   const predicted = (probe.ms * batch) / probeBatch;
   if (probeBatch === batch) return { ms: probe.ms, scaled: false };
   if (predicted <= options.cpuBudgetMs) {
-    return { ms: measure(process.execPath, [WORKER, workload, 'cpu', String(batch), '1', '0'], {}).ms, scaled: false };
+    return {
+      ms: measure(process.execPath, [WORKER, workload, 'cpu', String(batch), '1', '0', '0'], {}).ms,
+      scaled: false,
+    };
   }
   return { ms: predicted, scaled: true };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The PyTorch side of `pn bench`: the same five training workloads, timed the same way.
 
-Usage: /usr/bin/python3 bench/pytorch_ref.py <workload> <threads> <batch> <steps> <warm_up>
+Usage: /usr/bin/python3 bench/pytorch_ref.py <workload> <threads> <batch> <steps> <warm_up> [<min_seconds>]
+(at least `steps` timed steps and `min_seconds` of them, after `warm_up` steps and `min_seconds` of them)
 Prints one JSON line: {"ms": median ms per SGD step, "times": [...], "peakRssMB": ..., "torch": version}.
 Needs Debian's python3-torch with libopenblas0-pthread (without it PyTorch uses the reference BLAS).
 """
@@ -92,6 +93,7 @@ WORKLOADS = {
 
 def main():
     name, threads, batch, steps, warm_up = sys.argv[1], *map(int, sys.argv[2:6])
+    min_seconds = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     build, shape, classes = WORKLOADS[name]
@@ -113,10 +115,14 @@ def main():
         optimizer.step()
         loss.item()
 
-    for _ in range(warm_up):
+    warm_start = time.perf_counter()
+    done = 0
+    while done < warm_up or time.perf_counter() - warm_start < min_seconds:
         step()
+        done += 1
     times = []
-    for _ in range(steps):
+    timed_start = time.perf_counter()
+    while len(times) < steps or time.perf_counter() - timed_start < min_seconds:
         start = time.perf_counter()
         step()
         times.append((time.perf_counter() - start) * 1000)

@@ -1,5 +1,5 @@
 // One measurement in a process of its own, so that its peak RSS is its own:
-// node worker.js <workload> <backend> <batch> <steps> <warmUp> [penalty solutions]; prints one JSON line.
+// node worker.js <workload> <backend> <batch> <steps> <warmUp> <minSeconds> [penalty solutions]; prints one JSON line.
 // `node worker.js sgemm <backend>` measures the backend's sgemm GFLOP/s instead.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -8,7 +8,7 @@ import { describe } from '../experiments/summary.js';
 import { loadOneDnn } from '../native-backend.js';
 import { sgemmGflops, timeTrainingStep, WORKLOADS, type WorkloadName } from './workloads.js';
 
-const [name, backend, batch, steps, warmUp, penaltySolutions = '0'] = process.argv.slice(2);
+const [name, backend, batch, steps, warmUp, minSeconds = '0', penaltySolutions = '0'] = process.argv.slice(2);
 await loadOneDnn();
 tf.enableProdMode();
 if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
@@ -25,6 +25,7 @@ if (name === 'sgemm') {
     Number(steps),
     Number(warmUp),
     Number(penaltySolutions),
+    Number(minSeconds),
   );
   process.stdout.write(
     `${JSON.stringify({ ms: describe(times).median, times, peakRssMB: peakRssMB(), backend: tf.getBackend() })}\n`,

@@ -48,8 +48,8 @@ export function trainingFlops(name: WorkloadName, batch: number): number {
 }
 
 /**
- * Milliseconds per SGD step (lr 0.01) of a workload at `batch`: `steps` timed steps after
- * `warmUp` untimed ones. Classification uses softmax cross-entropy, the MLP MSE. With
+ * Milliseconds per SGD step (lr 0.01) of a workload at `batch`: at least `steps` timed steps, and
+ * at least `minSeconds` of them, after at least `warmUp` untimed ones and `minSeconds` of them. Classification uses softmax cross-entropy, the MLP MSE. With
  * `penaltySolutions`, the loss also carries the default persistent penalty against that many
  * earlier solutions (θ0 plus noise), as a later persistent trajectory's step does.
  */
@@ -59,6 +59,7 @@ export function timeTrainingStep(
   steps: number,
   warmUp: number,
   penaltySolutions = 0,
+  minSeconds = 0,
 ): number[] {
   const workload = WORKLOADS[name];
   const model = workload.build();
@@ -105,9 +106,11 @@ export function timeTrainingStep(
     loss?.dataSync();
     loss?.dispose();
   };
-  for (let i = 0; i < warmUp; i++) step();
+  const warmStart = performance.now();
+  for (let i = 0; i < warmUp || performance.now() - warmStart < minSeconds * 1000; i++) step();
   const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  const timedStart = performance.now();
+  while (times.length < steps || performance.now() - timedStart < minSeconds * 1000) {
     const start = performance.now();
     step();
     times.push(performance.now() - start);

@@ -9,6 +9,15 @@ export function positiveInteger(flag: string): (value: string) => number {
   };
 }
 
+export function nonNegativeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new UsageError(`${flag} must be a number ≥ 0, got "${value}"`);
+    return n;
+  };
+}
+
 /** Comma-separated items, each one of `allowed`. */
 export function choiceList<T extends string>(text: string, allowed: readonly T[], flag: string): T[] {
   const items = text.split(',');

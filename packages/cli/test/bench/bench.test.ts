@@ -11,7 +11,22 @@ const pn = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
 test('pn bench --json prints one JSON object with a row per workload and thread count', () => {
   const result = spawnSync(
     process.execPath,
-    [pn, 'bench', '--json', '--workloads', 'mlp,lenet5', '--threads', '1', '--steps', '2', '--rounds', '2', '--no-cpu'],
+    [
+      pn,
+      'bench',
+      '--json',
+      '--workloads',
+      'mlp,lenet5',
+      '--threads',
+      '1',
+      '--steps',
+      '2',
+      '--min-seconds',
+      '0',
+      '--rounds',
+      '2',
+      '--no-cpu',
+    ],
     { encoding: 'utf8', timeout: 180_000 },
   );
   assert.equal(result.status, 0, result.stderr);
@@ -61,6 +76,33 @@ test('pn bench names the option a bad count was given to', () => {
     assert.equal(result.status, 2);
     assert.equal(result.stderr, `pn: ${flag} must be a positive integer, got "0"\n`);
   }
+});
+
+test('--min-seconds: each side times for at least that long, however few --steps', () => {
+  const worker = fileURLToPath(new URL('../../src/bench/worker.js', import.meta.url));
+  const result = spawnSync(
+    process.execPath,
+    [worker, 'mlp', nativeAvailable() ? 'onednn' : 'cpu', '256', '2', '1', '0.3'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  const { times } = JSON.parse(result.stdout) as { times: number[] };
+  assert.ok(times.length > 2, `${times.length} steps`);
+  // The time between steps (reading the clock) is not in any step's time.
+  assert.ok(times.reduce((a, b) => a + b, 0) >= 300 * 0.9, 'timed for at least 0.3 s');
+  if (pytorchVersion() !== null) {
+    const torch = spawnSync('/usr/bin/python3', [PYTORCH_REF, 'mlp', '1', '256', '2', '1', '0.3'], {
+      encoding: 'utf8',
+    });
+    assert.equal(torch.status, 0, torch.stderr);
+    const reference = JSON.parse(torch.stdout) as { times: number[] };
+    assert.ok(reference.times.reduce((a, b) => a + b, 0) >= 300 * 0.9, 'PyTorch too');
+  }
+  const bad = spawnSync(process.execPath, [pn, 'bench', '--min-seconds', '-1'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'pn: --min-seconds must be a number ≥ 0, got "-1"\n');
 });
 
 test('the PyTorch reference script ships inside the package, where pn bench looks for it', () => {
