@@ -234,6 +234,71 @@ describe('pooling matches cpu', () => {
   }
 });
 
+describe('GatherV2 matches cpu', () => {
+  it('along every axis, with repeated indices, a scalar index and negative axes', () => {
+    const x = () => randomTensor([5, 4, 3], 1);
+    for (const [indices, shape] of [
+      [[4, 0, 0, 2], [4]],
+      [
+        [1, 3, 0, 2, 2, 1],
+        [2, 3],
+      ],
+      [[2], []],
+    ] as [number[], number[]][])
+      for (const axis of [0, 1, 2, -1]) {
+        const dim = [5, 4, 3].at(axis) as number;
+        const valid = indices.map((i) => i % dim);
+        assertSameOnBackends(() => tf.gather(x(), tf.tensor(valid, shape, 'int32'), axis), `axis ${axis} [${valid}]`);
+      }
+    // Rows longer than the copy-by-element threshold.
+    assertSameOnBackends(() => tf.gather(randomTensor([6, 100], 2), tf.tensor1d([5, 0, 3], 'int32')), 'long rows');
+    assertSameOnBackends(() => tf.gather(randomTensor([4, 3], 3), tf.tensor1d([], 'int32')), 'no indices');
+  });
+
+  it('refuses an index out of range as the cpu kernel does, and leaves batched and int32 gathers to it', () => {
+    assert.throws(
+      () => tf.gather(randomTensor([3, 2], 1), tf.tensor1d([0, 3], 'int32')),
+      /GatherV2: the index value 3 is not in \[0, 2\]/,
+    );
+    assert.throws(
+      () => tf.gather(randomTensor([3, 2], 1), tf.tensor1d([-1], 'int32')),
+      /the index value -1 is not in \[0, 2\]/,
+    );
+    assertSameOnBackends(
+      () =>
+        tf.gather(
+          randomTensor([2, 4, 3], 4),
+          tf.tensor2d(
+            [
+              [1, 0],
+              [3, 3],
+            ],
+            [2, 2],
+            'int32',
+          ),
+          1,
+          1,
+        ),
+      'batchDims 1',
+    );
+    assertSameOnBackends(
+      () =>
+        tf.gather(
+          tf.tensor2d(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            [2, 2],
+            'int32',
+          ),
+          tf.tensor1d([1], 'int32'),
+        ),
+      'int32',
+    );
+  });
+});
+
 describe('broadcast binary ops match cpu', () => {
   const shapes: [number[], number[]][] = [
     [[], []],

@@ -90,9 +90,13 @@ export function cpuIsa(): string {
         : flags.includes('avx')
           ? 'AVX'
           : 'SSE';
-    // oneDNN's own cap on the ISA it dispatches to, a labelled proxy for a smaller machine.
-    const cap = process.env.DNNL_MAX_CPU_ISA;
-    return cap ? `${isa} (oneDNN capped at ${cap})` : isa;
+    // oneDNN's own cap on the ISA it dispatches to, and OpenBLAS's forced kernel family: a
+    // labelled proxy for a smaller machine (both sides read them).
+    const caps = [
+      process.env.DNNL_MAX_CPU_ISA && `oneDNN capped at ${process.env.DNNL_MAX_CPU_ISA}`,
+      process.env.OPENBLAS_CORETYPE && `OpenBLAS as ${process.env.OPENBLAS_CORETYPE}`,
+    ].filter(Boolean);
+    return caps.length ? `${isa} (${caps.join(', ')})` : isa;
   } catch {
     return 'unknown';
   }

@@ -9,6 +9,7 @@ import './Conv2DBackpropInput.js';
 import './FusedBatchNorm.js';
 import './FusedBatchNormGrad.js';
 import './FusedConv2D.js';
+import './GatherV2.js';
 import './Max.js';
 import './MaxPool.js';
 import './MaxPoolGrad.js';

@@ -58,11 +58,11 @@ interface RunFlags {
   jobs?: number;
 }
 
-/** `--jobs`, shared by pn run and pn demo. */
-export const jobsOption = () =>
+/** `--jobs`, shared by pn run and pn demo (whose default is given). */
+export const jobsOption = (defaultText = 'one per method, at most one per core') =>
   new Option(
     '--jobs <n>',
-    'methods trained at once, each in a process of its own with the cores shared out (default: one per method, at most one per core; 1: all in this process)',
+    `methods trained at once, each in a process of its own with the cores shared out (default: ${defaultText}; 1: all in this process)`,
   ).argParser(positiveInteger('--jobs'));
 
 export function runCommand(): Command {
