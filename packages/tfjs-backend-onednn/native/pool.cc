@@ -2,6 +2,7 @@
 // input; the max picks the first largest element in row-major window order, and its gradient
 // goes to that element only.
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -99,7 +100,22 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// maxPoolGrad({dy, x, dx, <shape>})
+// One window element's step of the arg-max over channels: where x beats the best so far, take its
+// value and its window position k (kept as a float, exact for any window size, so that the select
+// is one vector blend).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ArgMaxStep(const float* x, float* best, float* where,
+                                                                             float k, int64_t n) {
+  for (int64_t d = 0; d < n; ++d) {
+    const bool larger = x[d] > best[d];
+    best[d] = larger ? x[d] : best[d];
+    where[d] = larger ? k : where[d];
+  }
+}
+
+// maxPoolGrad({dy, x, dx, <shape>}): each window's gradient goes to its first largest element.
+// Images are split among the threads, so a thread owns its images' dx: it zeroes them and adds
+// into them without races, overlapping windows included. The arg-max keeps the window position
+// (an int32 counter) with a select, which vectorizes over the channels where a branch did not.
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "maxPoolGrad");
@@ -111,33 +127,36 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   ExpectLength(env, x, s.InSize(), "x");
   ExpectLength(env, dx, s.InSize(), "dx");
   const int64_t C = s.channels;
-  std::fill(dx.data, dx.data + dx.length, 0.0f);
-  struct Best {
-    std::vector<float> value;
-    std::vector<int64_t> where;
-    explicit Best(int64_t channels) : value(channels), where(channels) {}
-  };
-  ForEachWindow<Best>(s, [&](Best& scratch, int64_t b, int64_t oh, int64_t ow, int64_t r0, int64_t r1, int64_t c0,
-                             int64_t c1) {
-    std::vector<float>& best = scratch.value;
-    std::vector<int64_t>& where = scratch.where;
-    std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
-    std::fill(where.begin(), where.end(), -1);
-    for (int64_t r = r0; r < r1; ++r) {
-      for (int64_t c = c0; c < c1; ++c) {
-        const int64_t base = InIndex(s, b, r, c);
-        const float* xi = x.data + base;
-        for (int64_t d = 0; d < C; ++d) {
-          if (xi[d] > best[d]) {
-            best[d] = xi[d];
-            where[d] = base + d;
+  const int64_t imageSize = s.inH * s.inW * C;
+  ParallelFor(s.batch, s.InSize(), [&](int64_t first, int64_t last) {
+    std::vector<float> best(C);
+    std::vector<float> where(C);
+    std::vector<int64_t> offsets(s.kH * s.kW);
+    std::fill(dx.data + first * imageSize, dx.data + last * imageSize, 0.0f);
+    for (int64_t b = first; b < last; ++b) {
+      for (int64_t oh = 0; oh < s.outH; ++oh) {
+        const int64_t r0 = oh * s.strideH - s.padTop;
+        const int64_t rBegin = std::max<int64_t>(r0, 0);
+        const int64_t rEnd = std::min(r0 + s.kH, s.inH);
+        for (int64_t ow = 0; ow < s.outW; ++ow) {
+          const int64_t c0 = ow * s.strideW - s.padLeft;
+          const int64_t cBegin = std::max<int64_t>(c0, 0);
+          const int64_t cEnd = std::min(c0 + s.kW, s.inW);
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill(where.begin(), where.end(), -1.0f);
+          int64_t k = 0;
+          for (int64_t r = rBegin; r < rEnd; ++r) {
+            for (int64_t c = cBegin; c < cEnd; ++c, ++k) {
+              offsets[k] = InIndex(s, b, r, c);
+              ArgMaxStep(x.data + offsets[k], best.data(), where.data(), static_cast<float>(k), C);
+            }
+          }
+          const float* g = dy.data + OutIndex(s, b, oh, ow);
+          for (int64_t d = 0; d < C; ++d) {
+            if (where[d] >= 0.0f) dx.data[offsets[static_cast<int64_t>(where[d])] + d] += g[d];
           }
         }
       }
-    }
-    const float* g = dy.data + OutIndex(s, b, oh, ow);
-    for (int64_t d = 0; d < C; ++d) {
-      if (where[d] >= 0) dx.data[where[d]] += g[d];
     }
   });
   return env.Undefined();

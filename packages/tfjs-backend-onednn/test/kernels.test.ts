@@ -210,6 +210,8 @@ describe('pooling matches cpu', () => {
       { x: [3, 6, 9, 4], k: [2, 3], stride: [1, 2], pad: 'same' },
       { x: [1, 8, 8, 16], k: 2, stride: 2, pad: 'same' },
       { x: [1, 5, 5, 2], k: 1, stride: 1, pad: 'valid' },
+      // Enough elements to split the images among threads, channels for whole vectors and a tail.
+      { x: [4, 16, 16, 40], k: 3, stride: 2, pad: 'same' },
     ];
   for (const c of cases) {
     it(`x ${c.x} k ${c.k} stride ${c.stride} ${c.pad}`, () => {
