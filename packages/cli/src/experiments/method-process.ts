@@ -5,12 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../cli/backend.js';
-import { DataError } from '../data/errors.js';
 import { UsageError } from '../io/errors.js';
 import { environment } from './environment.js';
 import type { ChildMessage, ParentMessage } from './processes.js';
 import { experiments } from './registry.js';
-import { validate } from './run.js';
+import { prepareData, validate } from './run.js';
 
 /** Progress goes to the parent at most this often (and always at a method's end). */
 const PROGRESS_MS = 100;
@@ -25,13 +24,7 @@ async function serve({ experiment: name, config: raw, outDir }: ParentMessage): 
   if (!experiment) throw new UsageError(`no experiment "${name}" in this process`);
   const config = validate(experiment, raw);
   await initBackend();
-  let prepared: unknown;
-  try {
-    prepared = experiment.prepare?.(config);
-  } catch (error) {
-    if (error instanceof DataError) throw new UsageError(error.message);
-    throw error;
-  }
+  const prepared = prepareData(experiment, config);
   let sent = 0;
   const output = await experiment.run(config, {
     outDir,

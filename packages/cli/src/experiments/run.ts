@@ -133,17 +133,21 @@ export interface RunOptions {
   jobs?: number;
 }
 
-/** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
-export async function runExperiment(run: ResolvedRun, options: RunOptions): Promise<Results> {
-  const { experiment, config } = run;
-  const { outDir } = options;
-  let prepared: unknown;
+/** `experiment.prepare(config)`; a problem with the data files is the user's to fix (a UsageError). */
+export function prepareData(experiment: AnyExperiment, config: CommonConfig): unknown {
   try {
-    prepared = experiment.prepare?.(config);
+    return experiment.prepare?.(config);
   } catch (error) {
     if (error instanceof DataError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** Runs an experiment into its own directory: config.json, checkpoints/, models/, results.json, report.html. */
+export async function runExperiment(run: ResolvedRun, options: RunOptions): Promise<Results> {
+  const { experiment, config } = run;
+  const { outDir } = options;
+  const prepared = prepareData(experiment, config);
   prepareDirectory(outDir, options.resume ?? false);
   if (!options.resume) writeRunConfig(outDir, run);
   options.onStart?.();
