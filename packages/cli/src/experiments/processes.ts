@@ -64,6 +64,11 @@ export async function runMethodsInProcesses(
   const outputs = new Map<Method, { output: ExperimentOutput<unknown>; environment: Results['environment'] }>();
   const running = new Set<ChildProcess>();
   let failure: Error | undefined;
+  // The first failure stops the other methods; their checkpoints stay for --resume.
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const child of running) void stopChild(child, 'SIGTERM', 5000);
+  };
 
   const trainOne = (method: Method) =>
     new Promise<void>((resolve) => {
@@ -93,19 +98,23 @@ export async function runMethodsInProcesses(
         else answer = message;
       });
       child.once('error', (error) => {
-        failure ??= new Error(`${method}: could not start its process (${error.message})`);
+        fail(new Error(`${method}: could not start its process (${error.message})`));
       });
       child.once('exit', (code, signal) => {
         running.delete(child);
         if (answer?.type === 'done') outputs.set(method, { output: answer.output, environment: answer.environment });
         else if (answer?.type === 'error')
-          failure ??= answer.usage
-            ? new UsageError(answer.message)
-            : Object.assign(new Error(`${method}: ${answer.message}`), { stack: answer.stack });
+          fail(
+            answer.usage
+              ? new UsageError(answer.message)
+              : Object.assign(new Error(`${method}: ${answer.message}`), { stack: answer.stack }),
+          );
         else
-          failure ??= new Error(
-            `${method}: its process ended (${signal ?? `exit ${code}`}) before it finished` +
-              `${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
+          fail(
+            new Error(
+              `${method}: its process ended (${signal ?? `exit ${code}`}) before it finished` +
+                `${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
+            ),
           );
         resolve();
       });
@@ -116,14 +125,9 @@ export async function runMethodsInProcesses(
     for (let method = queue.shift(); method !== undefined && !failure; method = queue.shift()) await trainOne(method);
   };
   const lanes = Array.from({ length: jobs }, lane);
-  // One failure stops the others: their checkpoints stay for --resume.
-  const watch = setInterval(() => {
-    if (failure) for (const child of running) void stopChild(child, 'SIGTERM', 5000);
-  }, 50);
   try {
     await Promise.all(lanes);
   } finally {
-    clearInterval(watch);
     await Promise.all([...running].map((child) => stopChild(child, 'SIGTERM', 5000)));
   }
   if (failure) throw failure;
