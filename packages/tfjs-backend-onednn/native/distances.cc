@@ -20,6 +20,8 @@ struct Tensor {
   const float* x = nullptr;
   const float* refs = nullptr;
   float* dx = nullptr;
+  // With the gradient: a tensor of x's shape that dx is added to (e.g. another loss term's gradient).
+  const float* base = nullptr;
   int64_t rest = 0;
   int64_t units = 0;
   int64_t group = 0;
@@ -36,40 +38,87 @@ struct Layout {
   int64_t elements = 0;
 };
 
-// Reads and checks {tensors: [{x, refs, rest, units, group, perUnit[, dx]}], replicas, references, groups}.
+// The Float32Arrays of p[name]: an array of `count` of them.
+std::vector<F32> GetF32List(Napi::Object p, const char* name, uint32_t count) {
+  Napi::Env env = p.Env();
+  Napi::Value value = p.Get(name);
+  if (!value.IsArray()) Fail(env, std::string("'") + name + "' must be an array of Float32Arrays");
+  auto array = value.As<Napi::Array>();
+  if (array.Length() != count)
+    Fail(env, std::string("'") + name + "' has " + std::to_string(array.Length()) + " arrays, 'layout' describes " +
+                  std::to_string(count));
+  std::vector<F32> list(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      Fail(env, std::string("'") + name + "'[" + std::to_string(i) + "] must be a Float32Array");
+    auto typed = item.As<Napi::Float32Array>();
+    list[i] = {typed.Data(), static_cast<int64_t>(typed.ElementLength())};
+  }
+  return list;
+}
+
+// Reads and checks {layout, x, refs} and, for the gradient, {dx[, base]}. `layout` is an Int32Array:
+// replicas, references, groups, then per tensor rest, units, group, perUnit (0 or 1); x, refs, dx
+// and base are arrays of one Float32Array per tensor. Arrays and indices rather than an object per
+// tensor: the call reads a few properties however many tensors it has (this kernel runs every step).
 Layout GetLayout(Napi::Object p, bool withGrad) {
   Napi::Env env = p.Env();
+  Napi::Value layoutValue = p.Get("layout");
+  if (!layoutValue.IsTypedArray() || layoutValue.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    Fail(env, "'layout' must be an Int32Array");
+  auto numbers = layoutValue.As<Napi::Int32Array>();
+  const size_t length = numbers.ElementLength();
+  if (length < 7 || (length - 3) % 4 != 0)
+    Fail(env, "'layout' must hold replicas, references, groups and 4 numbers per tensor (at least one)");
+  const int32_t* l = numbers.Data();
   Layout layout;
-  layout.replicas = GetInt(p, "replicas", 1, kMaxDim);
-  layout.references = GetInt(p, "references", 1, kMaxDim);
-  layout.groups = GetInt(p, "groups", 1, kMaxDim);
-  Napi::Value list = p.Get("tensors");
-  if (!list.IsArray()) Fail(env, "'tensors' must be an array of tensor descriptions");
-  auto array = list.As<Napi::Array>();
-  if (array.Length() == 0) Fail(env, "'tensors' must not be empty");
+  auto check = [&](int32_t value, int64_t min, int64_t max, const std::string& what) -> int64_t {
+    if (value < min || value > max)
+      Fail(env, what + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
+                    std::to_string(value));
+    return value;
+  };
+  layout.replicas = check(l[0], 1, kMaxDim, "'replicas'");
+  layout.references = check(l[1], 1, kMaxDim, "'references'");
+  layout.groups = check(l[2], 1, kMaxDim, "'groups'");
+  const uint32_t n = static_cast<uint32_t>((length - 3) / 4);
+  const std::vector<F32> xs = GetF32List(p, "x", n);
+  const std::vector<F32> refs = GetF32List(p, "refs", n);
+  std::vector<F32> dxs;
+  std::vector<F32> bases;
+  if (withGrad) {
+    dxs = GetF32List(p, "dx", n);
+    if (Has(p, "base")) bases = GetF32List(p, "base", n);
+  }
   int64_t rows = 0;
-  for (uint32_t i = 0; i < array.Length(); ++i) {
-    Napi::Value item = array.Get(i);
-    if (!item.IsObject() || item.IsArray() || item.IsTypedArray()) Fail(env, "each of 'tensors' must be an object");
-    Napi::Object t = item.As<Napi::Object>();
+  for (uint32_t i = 0; i < n; ++i) {
+    const int32_t* t = l + 3 + 4 * i;
+    const std::string name = "tensor " + std::to_string(i) + ": ";
     Tensor tensor;
-    tensor.rest = GetInt(t, "rest", 1, kMaxDim);
-    tensor.units = GetInt(t, "units", 1, kMaxDim);
-    tensor.group = GetInt(t, "group", 0, layout.groups - 1);
-    tensor.perUnit = GetBoolOr(t, "perUnit", false);
+    tensor.rest = check(t[0], 1, kMaxDim, name + "'rest'");
+    tensor.units = check(t[1], 1, kMaxDim, name + "'units'");
+    tensor.group = check(t[2], 0, layout.groups - 1, name + "'group'");
+    tensor.perUnit = check(t[3], 0, 1, name + "'perUnit'") == 1;
     if (tensor.perUnit && tensor.group + tensor.units > layout.groups)
-      Fail(env, "tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
+      Fail(env, name + "groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
     const int64_t size = CheckedProduct(env, {layout.replicas, tensor.rest, tensor.units});
-    F32 x = GetF32(t, "x");
-    F32 refs = GetF32(t, "refs");
-    ExpectLength(env, x, size, "x");
-    ExpectLength(env, refs, CheckedProduct(env, {layout.references, size}), "refs");
-    tensor.x = x.data;
-    tensor.refs = refs.data;
+    auto expect = [&](const F32& buffer, int64_t expected, const char* what) {
+      if (buffer.length != expected)
+        Fail(env, name + "'" + what + "' has " + std::to_string(buffer.length) + " elements, expected " +
+                      std::to_string(expected));
+    };
+    expect(xs[i], size, "x");
+    expect(refs[i], CheckedProduct(env, {layout.references, size}), "refs");
+    tensor.x = xs[i].data;
+    tensor.refs = refs[i].data;
     if (withGrad) {
-      F32 dx = GetF32(t, "dx");
-      ExpectLength(env, dx, size, "dx");
-      tensor.dx = dx.data;
+      expect(dxs[i], size, "dx");
+      tensor.dx = dxs[i].data;
+      if (!bases.empty()) {
+        expect(bases[i], size, "base");
+        tensor.base = bases[i].data;
+      }
     }
     layout.rowStart.push_back(rows);
     rows += layout.replicas * tensor.rest;
@@ -93,7 +142,7 @@ void ForRows(const Layout& layout, int64_t begin, int64_t end, Fn fn) {
   }
 }
 
-// groupedSquaredDistances({tensors, replicas, references, groups, out}): out[j, r, g] is the sum of
+// groupedSquaredDistances({layout, x, refs, out}): out[j, r, g] is the sum of
 // (x − ref_j)² over the elements of replica r in group g.
 Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -145,8 +194,8 @@ Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// groupedSquaredDistancesGrad({tensors (with dx), replicas, references, groups, dy}):
-// dx[r, k, u] = 2 Σ_j dy[j, r, group of u] · (x[r, k, u] − ref_j[r, k, u]).
+// groupedSquaredDistancesGrad({layout, x, refs, dx[, base], dy}):
+// dx[r, k, u] = [base[r, k, u] +] 2 Σ_j dy[j, r, group of u] · (x[r, k, u] − ref_j[r, k, u]).
 Napi::Value GroupedSquaredDistancesGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "groupedSquaredDistancesGrad");
@@ -180,6 +229,12 @@ Napi::Value GroupedSquaredDistancesGrad(const Napi::CallbackInfo& info) {
             dx[u] = first ? g : dx[u] + g;
           }
         }
+      }
+      // The sum over references first, then the base: the same rounding as adding two tensors after.
+      if (t.base != nullptr) {
+        const float* base = t.base + offset;
+#pragma omp simd
+        for (int64_t u = 0; u < units; ++u) dx[u] = base[u] + dx[u];
       }
     });
   });

@@ -37,30 +37,18 @@ export interface PoolParams {
 }
 
 /** One tensor of a grouped-distance call: [replicas, rest, units] and its references [references, replicas, rest, units]. */
-export interface DistanceTensor {
-  x: Float32Array;
-  refs: Float32Array;
-  rest: number;
-  units: number;
-  /** Its first group; with `perUnit`, unit u is in group `group + u`, else the whole tensor is. */
-  group: number;
-  perUnit: boolean;
-  dx?: Float32Array;
-}
-
 export interface NativeAddon {
-  groupedSquaredDistances(p: {
-    tensors: DistanceTensor[];
-    replicas: number;
-    references: number;
-    groups: number;
-    out: Float32Array;
-  }): void;
+  /**
+   * `layout`: replicas, references, groups, then per tensor rest, units, group and perUnit (0/1);
+   * one Float32Array per tensor in each list (see native/distances.cc).
+   */
+  groupedSquaredDistances(p: { layout: Int32Array; x: Float32Array[]; refs: Float32Array[]; out: Float32Array }): void;
   groupedSquaredDistancesGrad(p: {
-    tensors: DistanceTensor[];
-    replicas: number;
-    references: number;
-    groups: number;
+    layout: Int32Array;
+    x: Float32Array[];
+    refs: Float32Array[];
+    dx: Float32Array[];
+    base?: Float32Array[];
     dy: Float32Array;
   }): void;
   matMul(p: {

@@ -114,6 +114,33 @@ describe('GroupedSquaredDistances', { skip: native === null ? 'the native addon 
     });
   }
 
+  it('adds the gradient to given tensors in the same pass, with the bits of adding it afterwards', async () => {
+    await tf.setBackend('onednn');
+    for (const c of Object.values(cases)) {
+      const { inputs, attrs } = inputsOf(c, 11);
+      const n = c.tensors.length;
+      const dy = tf.tensor(randomValues(c.references * c.replicas * c.groups, 5), [c.references, c.replicas, c.groups]);
+      const bases = c.tensors.map((t, i) => tf.tensor(randomValues(c.replicas * t.rest * t.units, 40 + i), t.shape));
+      const run = (extra: tf.Tensor[]) =>
+        tf
+          .engine()
+          .runKernel(
+            'GroupedSquaredDistancesGrad',
+            [dy, ...inputs, ...extra] as unknown as tf.NamedTensorMap,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+      const alone = run([]);
+      const added = run(bases);
+      assert.equal(added.length, n);
+      added.forEach((sum, i) => {
+        assert.deepEqual(sum.shape, c.tensors[i].shape);
+        assert.deepEqual(sum.dataSync(), tf.add(bases[i], alone[i]).dataSync());
+      });
+      assert.throws(() => run(bases.slice(1)), /inputs more than 'layout' describes/);
+      tf.dispose([dy, ...bases, ...alone, ...added, ...inputs]);
+    }
+  });
+
   it('refuses a layout that does not fit its tensors with a JS error', async () => {
     await tf.setBackend('onednn');
     const c = cases['per unit, kernel and bias sharing groups'];
@@ -126,14 +153,56 @@ describe('GroupedSquaredDistances', { skip: native === null ? 'the native addon 
           inputs as unknown as tf.NamedTensorMap,
           { ...attrs, ...changes } as unknown as tf.NamedAttrMap,
         );
-    assert.throws(call({ groups: 5 }), /exceed 'groups'/);
-    assert.throws(call({ references: 2 }), /'refs' has 60 elements, expected 40/);
+    assert.throws(call({ groups: 5 }), /tensor 2: groups 4 \+ units exceed 'groups'/);
+    assert.throws(call({ references: 2 }), /tensor 0: 'refs' has 60 elements, expected 40/);
     assert.throws(call({ layout: attrs.layout.slice(0, 2) }), /2 inputs more than 'layout' describes/);
-    assert.throws(call({ layout: [{ ...attrs.layout[0], rest: 6 }, ...attrs.layout.slice(1)] }), /'x' has 20 elements/);
+    assert.throws(
+      call({ layout: [{ ...attrs.layout[0], rest: 6 }, ...attrs.layout.slice(1)] }),
+      /tensor 0: 'x' has 20 elements/,
+    );
     assert.throws(
       call({ layout: [{ ...attrs.layout[0], group: -1 }, ...attrs.layout.slice(1)] }),
-      /'group' must be an integer/,
+      /tensor 0: 'group' must be an integer in \[0, 6\], got -1/,
     );
+    assert.throws(
+      call({ layout: [{ ...attrs.layout[0], units: 4.5 }, ...attrs.layout.slice(1)] }),
+      /layout\[0\]\.units must be an integer, got 4.5/,
+    );
+    assert.throws(call({ layout: [] }), /attr 'layout' must list every tensor/);
     tf.dispose(inputs);
+  });
+
+  it('the addon refuses malformed arguments with a JS error, never touching memory', () => {
+    const addon = native as NonNullable<typeof native>;
+    const layout = Int32Array.from([1, 2, 4, 3, 4, 0, 1]);
+    const x = [new Float32Array(12)];
+    const refs = [new Float32Array(24)];
+    const out = new Float32Array(8);
+    const call = (changes: Record<string, unknown>) => () =>
+      addon.groupedSquaredDistances({ layout, x, refs, out, ...changes } as Parameters<
+        typeof addon.groupedSquaredDistances
+      >[0]);
+    call({})();
+    assert.throws(call({ layout: [1, 2, 4, 3, 4, 0, 1] }), /'layout' must be an Int32Array/);
+    assert.throws(call({ layout: layout.subarray(0, 6) }), /'layout' must hold replicas, references, groups and 4/);
+    assert.throws(
+      call({ layout: Int32Array.from([1, 2, 4, 3, 4, 0, 2]) }),
+      /tensor 0: 'perUnit' must be an integer in \[0, 1\]/,
+    );
+    assert.throws(call({ layout: Int32Array.from([0, 2, 4, 3, 4, 0, 1]) }), /'replicas' must be an integer/);
+    assert.throws(call({ x: x[0] }), /'x' must be an array of Float32Arrays/);
+    assert.throws(call({ x: [new Float64Array(12)] }), /'x'\[0\] must be a Float32Array/);
+    assert.throws(call({ refs: [...refs, ...refs] }), /'refs' has 2 arrays, 'layout' describes 1/);
+    assert.throws(call({ refs: [new Float32Array(12)] }), /tensor 0: 'refs' has 12 elements, expected 24/);
+    assert.throws(call({ out: new Float32Array(7) }), /'out' has 7 elements, expected 8/);
+    const dy = new Float32Array(8);
+    const grad = (changes: Record<string, unknown>) => () =>
+      addon.groupedSquaredDistancesGrad({ layout, x, refs, dy, dx: [new Float32Array(12)], ...changes } as Parameters<
+        typeof addon.groupedSquaredDistancesGrad
+      >[0]);
+    grad({})();
+    grad({ base: [new Float32Array(12)] })();
+    assert.throws(grad({ dx: [] }), /'dx' has 0 arrays, 'layout' describes 1/);
+    assert.throws(grad({ base: [new Float32Array(11)] }), /tensor 0: 'base' has 11 elements, expected 12/);
   });
 });

@@ -26,12 +26,8 @@ function snapshot(seed: number): Snapshot {
   );
 }
 
-/** The penalty's value and its gradient for every weight, on the active backend. */
-function penaltyAndGradient(kind: PenaltyKind, granularity: Granularity): { value: number; grads: Float32Array[] } {
-  const theta0 = snapshot(1);
-  const solutions = [snapshot(2), snapshot(3), snapshot(4)];
-  const current = snapshot(5);
-  const penalty = new PersistentPenalty({
+function makePenalty(kind: PenaltyKind, granularity: Granularity, theta0: Snapshot, solutions: Snapshot[]) {
+  return new PersistentPenalty({
     theta0,
     previousSolutions: solutions,
     spec: { ...defaultPenaltySpec, kind, granularity },
@@ -46,12 +42,46 @@ function penaltyAndGradient(kind: PenaltyKind, granularity: Granularity): { valu
       ],
     },
   });
+}
+
+/** The penalty's value and its gradient for every weight, on the active backend. */
+function penaltyAndGradient(kind: PenaltyKind, granularity: Granularity): { value: number; grads: Float32Array[] } {
+  const theta0 = snapshot(1);
+  const solutions = [snapshot(2), snapshot(3), snapshot(4)];
+  const current = snapshot(5);
+  const penalty = makePenalty(kind, granularity, theta0, solutions);
   const names = [...current.keys()];
   const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) =>
     penalty.value(new Map(names.map((name, i) => [name, xs[i]])), 0.2),
   )(names.map((name) => current.get(name) as tf.Tensor));
   const result = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync() as Float32Array) };
   tf.dispose([value, ...grads, ...current.values(), ...theta0.values(), ...solutions.flatMap((s) => [...s.values()])]);
+  penalty.dispose();
+  return result;
+}
+
+/**
+ * `addGradients` with another loss's gradients (seeded; `without` names a weight given none):
+ * the penalty's value and the summed gradients, on the active backend.
+ */
+function addedGradients(kind: PenaltyKind, granularity: Granularity, without?: string) {
+  const theta0 = snapshot(1);
+  const solutions = [snapshot(2), snapshot(3), snapshot(4)];
+  const current = snapshot(5);
+  const task = snapshot(6);
+  if (without) task.get(without)?.dispose();
+  const given = Object.fromEntries([...task].filter(([name]) => name !== without));
+  const penalty = makePenalty(kind, granularity, theta0, solutions);
+  const { value, grads } = penalty.addGradients(current, given, 0.2);
+  const result = {
+    value: value.dataSync()[0],
+    grads: [...current.keys()].map((name) => grads[name].dataSync() as Float32Array),
+    task: [...current.keys()].map((name) =>
+      name === without ? undefined : (task.get(name)?.dataSync() as Float32Array),
+    ),
+  };
+  tf.dispose([value, ...Object.values(grads), ...task.values(), ...current.values(), ...theta0.values()]);
+  tf.dispose(solutions.flatMap((s) => [...s.values()]));
   penalty.dispose();
   return result;
 }
@@ -80,5 +110,38 @@ describe(
         });
       }
     }
+
+    test('addGradients adds the same gradient in two kernel calls and no taped op, to the bit', async () => {
+      for (const kind of ['distance', 'inverse', 'gaussian'] as const) {
+        for (const granularity of ['neuron', 'layer', 'global'] as const) {
+          for (const without of [undefined, 'conv/kernel']) {
+            await tf.setBackend('onednn');
+            const profile = await tf.profile(() => {
+              addedGradients(kind, granularity, without);
+            });
+            const penaltyKernels = profile.kernelNames.filter((name) => name.startsWith(GROUPED_SQUARED_DISTANCES));
+            assert.deepEqual(penaltyKernels, [GROUPED_SQUARED_DISTANCES, `${GROUPED_SQUARED_DISTANCES}Grad`]);
+            const fused = penaltyAndGradient(kind, granularity);
+            const added = addedGradients(kind, granularity, without);
+            const label = `${kind} × ${granularity}${without ? `, no gradient for ${without}` : ''}`;
+            assert.equal(added.value, fused.value, label);
+            for (const [i, grad] of added.grads.entries()) {
+              const base = added.task[i];
+              // The sum the taped path forms: the other loss's gradient plus the penalty's, in float32.
+              const expected = base ? fused.grads[i].map((g, k) => Math.fround(base[k] + g)) : fused.grads[i];
+              assert.deepEqual(grad, expected, `${label}: weight ${i}`);
+            }
+            // tfjs's composed ops (cpu) agree within float tolerance.
+            await tf.setBackend('cpu');
+            const composed = addedGradients(kind, granularity, without);
+            const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
+            assert.ok(close(composed.value, added.value), `${label}: ${composed.value} vs ${added.value}`);
+            for (const [i, grad] of composed.grads.entries())
+              for (const [k, g] of grad.entries())
+                assert.ok(close(g, added.grads[i][k]), `${label}: weight ${i}[${k}]`);
+          }
+        }
+      }
+    });
   },
 );

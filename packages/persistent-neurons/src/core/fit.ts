@@ -2,9 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { defaultPenaltySpec, type PenaltySpec, PersistentPenalty } from './penalty.js';
 import { mixSeed, permutation } from './random.js';
+import { penalizedStep } from './step.js';
 import { compiledModel, disposeLearningRateToo, lendOptimizer } from './tfjs-internals.js';
 import { selectTrajectory } from './trainer.js';
-import { disposeSnapshot, layersModelWeights, restoreSnapshot, type Snapshot, takeSnapshot } from './weights.js';
+import {
+  disposeSnapshot,
+  layersModelWeights,
+  type ModelWeight,
+  restoreSnapshot,
+  type Snapshot,
+  takeSnapshot,
+} from './weights.js';
 import { eventLoopTurns } from './yield.js';
 
 type Logs = tfl.Logs;
@@ -326,8 +334,6 @@ async function fitTrajectories(
   const weights = layersModelWeights(model);
   const initializers = restart === 'reinit' ? weightInitializers(model, layerVariables) : [];
   const trainable = weights.filter((w) => w.trainable);
-  const varList = trainable.map((w) => w.variable);
-  const current = new Map(weights.map((w) => [w.name, w.variable as tf.Tensor]));
   const { callbacks, hooks } = standardizeCallbacks(args.callbacks);
   const metrics = [...labels, 'penalty', ...(doValidation ? labels.map((l) => `val_${l}`) : [])];
   const turn = eventLoopTurns(args.yieldEveryMs);
@@ -392,13 +398,7 @@ async function fitTrajectories(
             const logs: Logs = { batch: step, size };
             for (const callback of all) await callback.onBatchBegin(step, logs);
             const progress = steps ? Math.min(1, (epoch * steps + step) / (epochs * steps)) : 0;
-            const outs = trainStep(
-              model,
-              optimizer,
-              varList,
-              batch,
-              penalty && (() => penalty.value(current, progress)),
-            );
+            const outs = trainStep(model, optimizer, trainable, batch, penalty && { penalty, progress });
             tf.dispose([...batch.xs, ...batch.ys]);
             const previous = sums;
             sums = tf.keep(tf.tidy(() => tf.add(previous, tf.mul(outs, size))));
@@ -481,36 +481,44 @@ async function fitTrajectories(
 function trainStep(
   model: tfl.LayersModel,
   optimizer: tf.Optimizer,
-  varList: tf.Variable[],
+  trainable: readonly ModelWeight[],
   { xs, ys }: { xs: tf.Tensor[]; ys: tf.Tensor[] },
-  penalty: (() => tf.Scalar) | undefined,
+  penalty: { penalty: PersistentPenalty; progress: number } | undefined,
 ): tf.Tensor1D {
+  // [loss, ...metrics] of the batch; without a penalty, with its 0 already appended.
   let outs: tf.Tensor1D | undefined;
-  optimizer.minimize(
-    () => {
-      const outputs = toList(model.apply(unlist(xs), { training: true }) as tf.Tensor | tf.Tensor[]);
-      const lossValues: tf.Tensor[] = [];
-      let total: tf.Tensor | undefined;
-      model.lossFunctions.forEach((lossFunction, i) => {
-        const loss = lossFunction(ys[i], outputs[i]);
-        lossValues.push(tf.mean(loss));
-        total = total ? tf.add(total, loss) : loss;
-      });
-      const metricValues = model.metricsTensors.map(([metric, output], i) =>
-        model.outputs.length > 1 && i < model.outputs.length
-          ? lossValues[i]
-          : tf.mean(metric(ys[output], outputs[output])),
-      );
-      let taskLoss = tf.mean(total as tf.Tensor);
-      for (const regularizer of model.calculateLosses()) taskLoss = tf.add(taskLoss, regularizer);
-      const penaltyValue = penalty ? penalty() : tf.scalar(0);
-      outs = tf.keep(tf.stack([taskLoss, ...metricValues, penaltyValue]) as tf.Tensor1D);
-      return (penalty ? tf.add(taskLoss, penaltyValue) : taskLoss) as tf.Scalar;
-    },
-    false,
-    varList,
-  );
-  return outs as tf.Tensor1D;
+  const taskLoss = () => {
+    const outputs = toList(model.apply(unlist(xs), { training: true }) as tf.Tensor | tf.Tensor[]);
+    const lossValues: tf.Tensor[] = [];
+    let total: tf.Tensor | undefined;
+    model.lossFunctions.forEach((lossFunction, i) => {
+      const loss = lossFunction(ys[i], outputs[i]);
+      lossValues.push(tf.mean(loss));
+      total = total ? tf.add(total, loss) : loss;
+    });
+    const metricValues = model.metricsTensors.map(([metric, output], i) =>
+      model.outputs.length > 1 && i < model.outputs.length
+        ? lossValues[i]
+        : tf.mean(metric(ys[output], outputs[output])),
+    );
+    let loss = tf.mean(total as tf.Tensor);
+    for (const regularizer of model.calculateLosses()) loss = tf.add(loss, regularizer);
+    outs = tf.keep(tf.stack([loss, ...metricValues, ...(penalty ? [] : [tf.scalar(0)])]) as tf.Tensor1D);
+    return loss as tf.Scalar;
+  };
+  if (!penalty) {
+    optimizer.minimize(
+      taskLoss,
+      false,
+      trainable.map((w) => w.variable),
+    );
+    return outs as tf.Tensor1D;
+  }
+  const value = penalizedStep(optimizer, trainable, taskLoss, penalty.penalty, penalty.progress);
+  const task = outs as tf.Tensor1D;
+  const all = tf.tidy(() => tf.concat([task, tf.reshape(value, [1])]) as tf.Tensor1D);
+  tf.dispose([task, value]);
+  return all;
 }
 
 /** A new, stateless optimizer of the compiled one's class and config, through tfjs's serialization registry. */

@@ -246,6 +246,89 @@ export class PersistentPenalty {
   }
 
   /**
+   * The penalty's value and `grads` with its gradient added: for loops that take gradients
+   * themselves. `grads` holds another loss's gradients (the task loss's) keyed as tfjs keys them:
+   * by variable name when `current` is a list of model weights (`layersModelWeights`), by the
+   * map's names when it is a map. The result is keyed the same way, ready for
+   * `optimizer.applyGradients`: for every weight of S a new tensor with the penalty's gradient
+   * added (the penalty's alone where `grads` has none), for every other key the given tensor. It
+   * equals differentiating `taskLoss + value(current, progress)`, to the bit on a backend with the
+   * fused kernels, where it costs two kernel calls and no taped op:
+   *
+   * ```ts
+   * const { value: loss, grads } = tf.variableGrads(taskLoss);
+   * const withPenalty = penalty.addGradients(weights, grads, progress);
+   * optimizer.applyGradients(withPenalty.grads);
+   * tf.dispose([loss, withPenalty.value, ...Object.values(grads), ...Object.values(withPenalty.grads)]);
+   * ```
+   */
+  addGradients(
+    current: ReadonlyMap<string, tf.Tensor> | readonly ModelWeight[],
+    grads: tf.NamedTensorMap,
+    progress = 0,
+  ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    // Per weight name, the tensor and the key of its gradient.
+    const byName = new Map<string, { tensor: tf.Tensor; key: string }>(
+      current instanceof Map
+        ? [...current].map(([name, tensor]) => [name, { tensor, key: name }])
+        : (current as readonly ModelWeight[]).map((w) => [w.name, { tensor: w.variable, key: w.variable.name }]),
+    );
+    const schedule = lambdaAt({ ...this.spec, lambda: 1 }, progress);
+    const sums: tf.NamedTensorMap = { ...grads };
+    if (this.solutionCount === 0 || this.weights.length === 0 || schedule === 0)
+      return { value: tf.scalar(0), grads: sums };
+    const entries = this.weights.map(({ name }) => {
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`the model has no weight "${name}" that the penalty needs`);
+      return entry;
+    });
+    const inputs = entries.map(({ tensor }) => tensor);
+    const bases = entries.map(({ key }) => grads[key] as tf.Tensor | undefined);
+    const result = tf.tidy(() => {
+      let value: tf.Scalar;
+      let own: tf.Tensor[];
+      if (this.fused) {
+        const squares = this.runFused(GROUPED_SQUARED_DISTANCES, [
+          ...inputs,
+          ...this.stackedReferences(),
+        ]) as tf.Tensor3D;
+        const closed = this.closedForm(squares.dataSync() as Float32Array, schedule);
+        value = tf.scalar(closed.value);
+        const complete = bases.every((base) => base !== undefined);
+        const outputs = this.runFused(GROUPED_SQUARED_DISTANCES_GRAD, [
+          tf.tensor3d(closed.slope, squares.shape),
+          ...inputs,
+          ...this.stackedReferences(),
+          ...(complete ? (bases as tf.Tensor[]) : []),
+        ]) as unknown as tf.Tensor[];
+        if (complete) return { value, sums: outputs };
+        own = outputs;
+      } else {
+        const names = this.weights.map(({ name }) => name);
+        const f = (...xs: tf.Tensor[]) => this.value(new Map(names.map((name, i) => [name, xs[i]])), progress);
+        const computed = tf.valueAndGrads(f)(inputs);
+        value = computed.value as tf.Scalar;
+        own = computed.grads;
+      }
+      return { value, sums: own.map((grad, i) => (bases[i] ? tf.add(bases[i] as tf.Tensor, grad) : grad)) };
+    });
+    for (const [i, { key }] of entries.entries()) sums[key] = result.sums[i];
+    return { value: result.value, grads: sums };
+  }
+
+  private stackedReferences(): tf.Tensor[] {
+    return this.references.map(([stacked]) => stacked);
+  }
+
+  private runFused(kernel: string, tensors: tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    return tf
+      .engine()
+      .runKernel(kernel, tensors as unknown as NamedTensorMap, this.kernelAttrs as unknown as NamedAttrMap) as
+      | tf.Tensor
+      | tf.Tensor[];
+  }
+
+  /**
    * The penalty through the fused kernels, as one op with its own gradient. Given the squared
    * distances s[j, r, g], the penalty Σ w_jr R(d) with d = √(s + ε²) and w_jr = λ_r · schedule
    * (0 for a left-out solution) and its slope ∂P/∂s = w_jr R'(d) / (2d) are computed on the host,
@@ -255,20 +338,17 @@ export class PersistentPenalty {
    */
   private fusedValue(read: (name: string) => tf.Tensor, schedule: number): tf.Scalar {
     const inputs = this.weights.map(({ name }) => read(name));
-    const references = this.references.map(([stacked]) => stacked);
-    const attrs = this.kernelAttrs as unknown as NamedAttrMap;
-    const run = (kernel: string, tensors: tf.Tensor[]) =>
-      tf.engine().runKernel(kernel, tensors as unknown as NamedTensorMap, attrs);
+    const references = this.stackedReferences();
     const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
       const xs = args.slice(0, -1) as tf.Tensor[];
-      const squares = run(GROUPED_SQUARED_DISTANCES, [...xs, ...references]) as tf.Tensor3D;
+      const squares = this.runFused(GROUPED_SQUARED_DISTANCES, [...xs, ...references]) as tf.Tensor3D;
       const { value, slope } = this.closedForm(squares.dataSync() as Float32Array, schedule);
       save([tf.tensor3d(slope, squares.shape)]);
       return {
         value: tf.scalar(value),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          run(GROUPED_SQUARED_DISTANCES_GRAD, [tf.mul(dy, saved[0]), ...xs, ...references]) as tf.Tensor[],
+          this.runFused(GROUPED_SQUARED_DISTANCES_GRAD, [tf.mul(dy, saved[0]), ...xs, ...references]) as tf.Tensor[],
       };
     });
     return op(...inputs) as tf.Scalar;
@@ -330,17 +410,12 @@ export class PersistentPenalty {
    * shapes and a matMul (broadcasting and mid-axis reductions are slow on tfjs's cpu backend).
    */
   private groupSquares(read: (name: string) => tf.Tensor): tf.Tensor3D {
-    if (this.fused) {
+    if (this.fused)
       // x_0 … x_{n−1}, then their stacked references, as the kernel's contract says.
-      const inputs = [...this.weights.map(({ name }) => read(name)), ...this.references.map(([stacked]) => stacked)];
-      return tf
-        .engine()
-        .runKernel(
-          GROUPED_SQUARED_DISTANCES,
-          inputs as unknown as NamedTensorMap,
-          this.kernelAttrs as unknown as NamedAttrMap,
-        ) as tf.Tensor3D;
-    }
+      return this.runFused(GROUPED_SQUARED_DISTANCES, [
+        ...this.weights.map(({ name }) => read(name)),
+        ...this.stackedReferences(),
+      ]) as tf.Tensor3D;
     const perSolution = Array.from({ length: this.solutionCount }, (_, j) => {
       // Per group, [replicas, 1] or [replicas, units]; groups in the order of their numbers.
       const columns = new Map<number, tf.Tensor>();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, type OptimizerSpec } from './optimizers.js';
 import { type PenaltySpec, PersistentPenalty } from './penalty.js';
+import { penalizedStep } from './step.js';
 import {
   assembleReplicas,
   disposeSnapshot,
@@ -164,7 +165,6 @@ export async function trainPersistent(task: TrainingTask, options: TrainOptions)
     const optimizer = createOptimizer(options.optimizer);
     const totalSteps = epochs * task.stepsPerEpoch;
     const varList = trainable.map((w) => w.variable);
-    const current = new Map(task.weights.map((w) => [w.name, w.variable as tf.Tensor]));
     let lastLoss: number[] = [];
     const epochsRun = new Array<number>(task.replicas).fill(0);
     const diverged = new Array<boolean>(task.replicas).fill(false);
@@ -176,18 +176,15 @@ export async function trainPersistent(task: TrainingTask, options: TrainOptions)
       let epochLoss: tf.Tensor1D = tf.keep(tf.zeros([task.replicas]));
       for (let step = 0; step < task.stepsPerEpoch; step++) {
         const progress = (epoch * task.stepsPerEpoch + step) / totalSteps;
-        optimizer.minimize(
-          () => {
-            const perReplica = task.loss(step);
-            const previous = epochLoss;
-            epochLoss = tf.keep(tf.add(previous, perReplica));
-            previous.dispose();
-            const total = tf.sum(perReplica);
-            return (penalty ? tf.add(total, penalty.value(current, progress)) : total) as tf.Scalar;
-          },
-          false,
-          varList,
-        );
+        const taskLoss = () => {
+          const perReplica = task.loss(step);
+          const previous = epochLoss;
+          epochLoss = tf.keep(tf.add(previous, perReplica));
+          previous.dispose();
+          return tf.sum(perReplica) as tf.Scalar;
+        };
+        if (penalty) penalizedStep(optimizer, trainable, taskLoss, penalty, progress).dispose();
+        else optimizer.minimize(taskLoss, false, varList);
         emit({ type: 'step', trajectory: k, epoch, step });
         const pause = turn();
         if (pause) await pause;

@@ -232,6 +232,54 @@ describe('persistent penalty', () => {
     );
   });
 
+  test('addGradients adds the penalty gradient to a task loss gradient, keyed as tfjs keys it', () => {
+    const solution = toSnapshot(previous[0]);
+    const start = toSnapshot(theta0);
+    const names = Object.keys(shapes);
+    // Model weights whose variables are named otherwise (as tfjs-layers' uniquified names are).
+    const weights = names.map((name) => ({
+      name,
+      variable: tf.variable(tf.tensor(Float32Array.from(theta[name]), shapes[name]), true, `model7/${name}_1`),
+      trainable: true,
+    }));
+    const variables = weights.map((w) => w.variable);
+    const target = tf.tensor(
+      Float32Array.from({ length: 6 }, (_, i) => i / 6 - 0.5),
+      [3, 2],
+    );
+    const taskLoss = () => tf.sum(tf.square(tf.sub(variables[2], target))) as tf.Scalar;
+    const penalty = new PersistentPenalty({
+      theta0: start,
+      previousSolutions: [solution],
+      spec: { ...defaultPenaltySpec, layers: ['dense'] },
+    });
+    const current = new Map(weights.map((w) => [w.name, w.variable as tf.Tensor]));
+    const joint = tf.variableGrads(() => tf.add(taskLoss(), penalty.value(current, 0.3)) as tf.Scalar, variables);
+    const task = tf.variableGrads(taskLoss, variables);
+    const added = penalty.addGradients(weights, task.grads, 0.3);
+    assert.deepEqual(Object.keys(added.grads).sort(), Object.keys(joint.grads).sort());
+    assert.ok(Math.abs(added.value.dataSync()[0] - (joint.value.dataSync()[0] - task.value.dataSync()[0])) < 1e-5);
+    for (const [key, grad] of Object.entries(joint.grads)) {
+      const got = added.grads[key].dataSync();
+      for (const [k, v] of grad.dataSync().entries()) assert.ok(Math.abs(got[k] - v) < 1e-5, `${key}[${k}]`);
+    }
+    // dense/bias has no task gradient: it gets the penalty's alone; the conv weights pass through.
+    assert.ok(!(variables[3].name in task.grads) && variables[3].name in added.grads);
+    assert.equal(added.grads[variables[0].name], task.grads[variables[0].name]);
+    // Where λ(t) is 0 (the end of the release), the gradients are the given ones and the value 0.
+    const released = penalty.addGradients(weights, task.grads, 1);
+    assert.equal(released.value.dataSync()[0], 0);
+    assert.deepEqual(released.grads, task.grads);
+    assert.throws(
+      () => penalty.addGradients(weights.slice(0, 2), task.grads, 0.3),
+      /the model has no weight "dense\/kernel" that the penalty needs/,
+    );
+    tf.dispose([target, ...variables, ...Object.values(joint.grads), ...Object.values(task.grads)]);
+    tf.dispose([joint.value, task.value, added.value, released.value, ...Object.values(added.grads)]);
+    tf.dispose([...solution.values(), ...start.values()]);
+    penalty.dispose();
+  });
+
   test('the release schedule holds λ, then falls linearly to 0', () => {
     const spec: PenaltySpec = { ...defaultPenaltySpec, lambda: 2, schedule: 'release', releaseFraction: 0.25 };
     assert.equal(lambdaAt(spec, 0), 2);

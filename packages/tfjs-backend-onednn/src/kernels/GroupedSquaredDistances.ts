@@ -1,5 +1,4 @@
 import { engine, type NamedTensorMap, registerGradient, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { DistanceTensor } from '../native.js';
 import { addon, cpuBackend, f32, type KernelArgs, outputArray, registerNativeKernel, sizeOf } from './util.js';
 
 /**
@@ -12,7 +11,8 @@ import { addon, cpuBackend, f32, type KernelArgs, outputArray, registerNativeKer
  *   (with `perUnit`, unit u of tensor i falls in group `group + u`, else all of it in `group`);
  * - output [references, replicas, groups]: out[j, r, g] = Σ over the elements of replica r in group g
  *   of (x − ref_j)²;
- * - gradient: with respect to each x_i only (references are constants).
+ * - gradient: with respect to each x_i only (references are constants); its kernel,
+ *   `GroupedSquaredDistancesGrad`, may also add it to given tensors (see below).
  */
 export const GroupedSquaredDistances = 'GroupedSquaredDistances';
 const GroupedSquaredDistancesGrad = 'GroupedSquaredDistancesGrad';
@@ -24,45 +24,77 @@ export interface GroupedSquaredDistancesAttrs {
   layout: { rest: number; units: number; group: number; perUnit: boolean }[];
 }
 
-/** The tensors of a call, their values and layout checked against the attrs. */
-function distanceTensors(args: KernelArgs): { attrs: GroupedSquaredDistancesAttrs; tensors: DistanceTensor[] } {
+/**
+ * The addon's compact layout: replicas, references, groups, then rest, units, group, perUnit per
+ * tensor (a few numbers, rebuilt every call: cheaper than the N-API reads of an object per tensor).
+ */
+function packedLayout(attrs: GroupedSquaredDistancesAttrs): Int32Array {
+  const numbers = [attrs.replicas, attrs.references, attrs.groups];
+  for (const { rest, units, group, perUnit } of attrs.layout) numbers.push(rest, units, group, perUnit ? 1 : 0);
+  // Int32Array would truncate a fraction or wrap a large number: refuse them here.
+  numbers.forEach((value, i) => {
+    if (!Number.isInteger(value) || Math.abs(value) > 2 ** 31 - 1)
+      throw new Error(`${GroupedSquaredDistances}: attr ${attrName(i)} must be an integer, got ${value}`);
+  });
+  return Int32Array.from(numbers);
+}
+
+function attrName(index: number): string {
+  if (index < 3) return `'${['replicas', 'references', 'groups'][index]}'`;
+  const i = index - 3;
+  return `layout[${Math.floor(i / 4)}].${['rest', 'units', 'group', 'perUnit'][i % 4]}`;
+}
+
+/** The values of x_0 … x_{n−1}, refs_0 … refs_{n−1} (and any `extra` tensors of x's shapes after them), checked. */
+function distanceArrays(args: KernelArgs, inputs: TensorInfo[], extra: string[] = []) {
   const attrs = args.attrs as unknown as GroupedSquaredDistancesAttrs;
-  const inputs = Object.values(args.inputs) as TensorInfo[];
   const backend = cpuBackend(args);
   if (!Array.isArray(attrs.layout) || attrs.layout.length === 0)
     throw new Error(`${GroupedSquaredDistances}: attr 'layout' must list every tensor`);
   const n = attrs.layout.length;
-  const tensors = attrs.layout.map(({ rest, units, group, perUnit }, i): DistanceTensor => {
-    const x = f32(backend, inputs[i]);
-    const refs = f32(backend, inputs[n + i]);
-    if (x === null || refs === null)
-      throw new Error(`${GroupedSquaredDistances}: x${i} and refs${i} must be non-empty float32 tensors`);
-    return { x, refs, rest, units, group, perUnit };
-  });
-  const extra = inputs.length - 2 * n;
-  if (extra !== 0) throw new Error(`${GroupedSquaredDistances}: ${extra} inputs more than 'layout' describes`);
-  return { attrs, tensors };
+  const surplus = inputs.length - (2 + extra.length) * n;
+  if (surplus !== 0)
+    throw new Error(
+      `${GroupedSquaredDistances}: ${Math.abs(surplus)} inputs ${surplus > 0 ? 'more' : 'fewer'} than 'layout' describes`,
+    );
+  const names = ['x', 'refs', ...extra];
+  const arrays = names.map((name, part) =>
+    attrs.layout.map((_, i) => {
+      const values = f32(backend, inputs[part * n + i]);
+      if (values === null)
+        throw new Error(`${GroupedSquaredDistances}: ${name}${i} must be a non-empty float32 tensor`);
+      return values;
+    }),
+  );
+  return { attrs, layout: packedLayout(attrs), x: arrays[0], refs: arrays[1], extra: arrays.slice(2) };
 }
 
 function groupedSquaredDistances(args: KernelArgs): TensorInfo {
-  const { attrs, tensors } = distanceTensors(args);
+  const { attrs, layout, x, refs } = distanceArrays(args, Object.values(args.inputs) as TensorInfo[]);
   const backend = cpuBackend(args);
   const shape = [attrs.references, attrs.replicas, attrs.groups];
   const out = outputArray(backend, sizeOf(shape));
-  addon().groupedSquaredDistances({ ...attrs, tensors, out });
+  addon().groupedSquaredDistances({ layout, x, refs, out });
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
-/** The gradient kernel: inputs [dy, x_0 … x_{n−1}, refs_0 … refs_{n−1}]; outputs dx_0 … dx_{n−1}. */
+/**
+ * The gradient kernel: inputs [dy, x_0 … x_{n−1}, refs_0 … refs_{n−1}], outputs dx_0 … dx_{n−1};
+ * with n more inputs base_0 … base_{n−1} after them, outputs base_i + dx_i instead (a gradient
+ * added to another one, e.g. a loss's, in the same pass; the sum over references is formed first,
+ * so the result has the bits of adding the two gradients afterwards).
+ */
 function groupedSquaredDistancesGrad(args: KernelArgs): TensorInfo[] {
   const [dyInfo, ...rest] = Object.values(args.inputs) as TensorInfo[];
-  const { attrs, tensors } = distanceTensors({ ...args, inputs: rest as unknown as KernelArgs['inputs'] });
+  const n = (args.attrs as unknown as GroupedSquaredDistancesAttrs).layout?.length ?? 0;
+  const withBase = n > 0 && rest.length === 3 * n;
+  const { layout, x, refs, extra } = distanceArrays(args, rest, withBase ? ['base'] : []);
   const backend = cpuBackend(args);
   const dy = f32(backend, dyInfo);
   if (dy === null) throw new Error(`${GroupedSquaredDistancesGrad}: dy must be a non-empty float32 tensor`);
-  for (const tensor of tensors) tensor.dx = outputArray(backend, tensor.x.length);
-  addon().groupedSquaredDistancesGrad({ ...attrs, tensors, dy });
-  return tensors.map((tensor, i) => backend.makeTensorInfo(rest[i].shape, 'float32', tensor.dx as Float32Array));
+  const dx = x.map((values) => outputArray(backend, values.length));
+  addon().groupedSquaredDistancesGrad({ layout, x, refs, dx, dy, ...(withBase ? { base: extra[0] } : {}) });
+  return dx.map((values, i) => backend.makeTensorInfo(rest[i].shape, 'float32', values));
 }
 
 registerNativeKernel(GroupedSquaredDistances, groupedSquaredDistances);
