@@ -7,6 +7,7 @@
 // tensors may share groups. Composed from tfjs ops this is a subtraction, a product and a sum per
 // tensor and reference; here it is one read of every tensor and reference.
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,9 @@ struct Layout {
   int64_t elements = 0;
 };
 
-// The Float32Arrays of p[name]: an array of `count` of them.
-std::vector<F32> GetF32List(Napi::Object p, const char* name, uint32_t count) {
+// The items of p[name], an array of `count` values. Every value of a call is read before any
+// buffer's address is taken: a getter that a read runs could otherwise detach a buffer in hand.
+std::vector<Napi::Value> GetItems(Napi::Object p, const char* name, uint32_t count) {
   Napi::Env env = p.Env();
   Napi::Value value = p.Get(name);
   if (!value.IsArray()) Fail(env, std::string("'") + name + "' must be an array of Float32Arrays");
@@ -47,22 +49,32 @@ std::vector<F32> GetF32List(Napi::Object p, const char* name, uint32_t count) {
   if (array.Length() != count)
     Fail(env, std::string("'") + name + "' has " + std::to_string(array.Length()) + " arrays, 'layout' describes " +
                   std::to_string(count));
-  std::vector<F32> list(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    Napi::Value item = array.Get(i);
-    if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      Fail(env, std::string("'") + name + "'[" + std::to_string(i) + "] must be a Float32Array");
-    auto typed = item.As<Napi::Float32Array>();
-    list[i] = {typed.Data(), static_cast<int64_t>(typed.ElementLength())};
-  }
+  std::vector<Napi::Value> items(count);
+  for (uint32_t i = 0; i < count; ++i) items[i] = array.Get(i);
+  return items;
+}
+
+F32 AsF32(Napi::Env env, Napi::Value value, const std::string& what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    Fail(env, what + " must be a Float32Array");
+  auto typed = value.As<Napi::Float32Array>();
+  return {typed.Data(), static_cast<int64_t>(typed.ElementLength())};
+}
+
+std::vector<F32> AsF32List(Napi::Env env, const std::vector<Napi::Value>& items, const char* name) {
+  std::vector<F32> list;
+  list.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i)
+    list.push_back(AsF32(env, items[i], std::string("'") + name + "'[" + std::to_string(i) + "]"));
   return list;
 }
 
-// Reads and checks {layout, x, refs} and, for the gradient, {dx[, base]}. `layout` is an Int32Array:
-// replicas, references, groups, then per tensor rest, units, group, perUnit (0 or 1); x, refs, dx
-// and base are arrays of one Float32Array per tensor. Arrays and indices rather than an object per
-// tensor: the call reads a few properties however many tensors it has (this kernel runs every step).
-Layout GetLayout(Napi::Object p, bool withGrad) {
+// Reads and checks {layout, x, refs} and, for the gradient, {dx[, base]}, and the Float32Array
+// p[dataName] (`out` or `dy`) into *data. `layout` is an Int32Array: replicas, references, groups,
+// then per tensor rest, units, group, perUnit (0 or 1); x, refs, dx and base are arrays of one
+// Float32Array per tensor. Arrays and indices rather than an object per tensor: the call reads a
+// few properties however many tensors it has (this kernel runs every training step).
+Layout GetLayout(Napi::Object p, bool withGrad, const char* dataName, F32* data) {
   Napi::Env env = p.Env();
   Napi::Value layoutValue = p.Get("layout");
   if (!layoutValue.IsTypedArray() || layoutValue.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
@@ -71,7 +83,24 @@ Layout GetLayout(Napi::Object p, bool withGrad) {
   const size_t length = numbers.ElementLength();
   if (length < 7 || (length - 3) % 4 != 0)
     Fail(env, "'layout' must hold replicas, references, groups and 4 numbers per tensor (at least one)");
-  const int32_t* l = numbers.Data();
+  const uint32_t n = static_cast<uint32_t>((length - 3) / 4);
+  const std::vector<Napi::Value> xItems = GetItems(p, "x", n);
+  const std::vector<Napi::Value> refItems = GetItems(p, "refs", n);
+  std::vector<Napi::Value> dxItems;
+  std::vector<Napi::Value> baseItems;
+  if (withGrad) {
+    dxItems = GetItems(p, "dx", n);
+    if (Has(p, "base")) baseItems = GetItems(p, "base", n);
+  }
+  Napi::Value dataValue = p.Get(dataName);
+  // From here on no JavaScript runs: the addresses taken below stay valid for the whole call.
+  if (numbers.ElementLength() != length) Fail(env, "'layout' changed size while the call read its arguments");
+  const std::vector<int32_t> l(numbers.Data(), numbers.Data() + length);
+  *data = AsF32(env, dataValue, std::string("'") + dataName + "'");
+  const std::vector<F32> xs = AsF32List(env, xItems, "x");
+  const std::vector<F32> refs = AsF32List(env, refItems, "refs");
+  const std::vector<F32> dxs = AsF32List(env, dxItems, "dx");
+  const std::vector<F32> bases = AsF32List(env, baseItems, "base");
   Layout layout;
   auto check = [&](int32_t value, int64_t min, int64_t max, const std::string& what) -> int64_t {
     if (value < min || value > max)
@@ -82,18 +111,9 @@ Layout GetLayout(Napi::Object p, bool withGrad) {
   layout.replicas = check(l[0], 1, kMaxDim, "'replicas'");
   layout.references = check(l[1], 1, kMaxDim, "'references'");
   layout.groups = check(l[2], 1, kMaxDim, "'groups'");
-  const uint32_t n = static_cast<uint32_t>((length - 3) / 4);
-  const std::vector<F32> xs = GetF32List(p, "x", n);
-  const std::vector<F32> refs = GetF32List(p, "refs", n);
-  std::vector<F32> dxs;
-  std::vector<F32> bases;
-  if (withGrad) {
-    dxs = GetF32List(p, "dx", n);
-    if (Has(p, "base")) bases = GetF32List(p, "base", n);
-  }
   int64_t rows = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    const int32_t* t = l + 3 + 4 * i;
+    const int32_t* t = l.data() + 3 + 4 * i;
     const std::string name = "tensor " + std::to_string(i) + ": ";
     Tensor tensor;
     tensor.rest = check(t[0], 1, kMaxDim, name + "'rest'");
@@ -147,8 +167,8 @@ void ForRows(const Layout& layout, int64_t begin, int64_t end, Fn fn) {
 Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "groupedSquaredDistances");
-  Layout layout = GetLayout(p, false);
-  F32 out = GetF32(p, "out");
+  F32 out;
+  Layout layout = GetLayout(p, false, "out", &out);
   const int64_t R = layout.replicas;
   const int64_t J = layout.references;
   const int64_t G = layout.groups;
@@ -156,11 +176,16 @@ Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   const int64_t rows = layout.rowStart.back();
   const int threads = omp_get_max_threads();
   // One accumulator per thread, in double: groups can hold millions of elements.
+  // Allocated here, not in the parallel region, where a failed allocation would end the process.
   std::vector<std::vector<double>> partial(threads);
+  try {
+    for (auto& acc : partial) acc.assign(J * R * G, 0.0);
+  } catch (const std::bad_alloc&) {
+    Fail(env, "groupedSquaredDistances: out of memory for " + std::to_string(threads) + " × " +
+                  std::to_string(J * R * G) + " partial sums");
+  }
   ParallelFor(rows, layout.elements, [&](int64_t begin, int64_t end) {
     std::vector<double>& acc = partial[omp_get_thread_num()];
-    acc.assign(J * R * G, 0.0);
-    std::vector<double> sums;
     ForRows(layout, begin, end, [&](const Tensor& t, int64_t r, int64_t k) {
       const int64_t units = t.units;
       const float* x = t.x + (r * t.rest + k) * units;
@@ -199,8 +224,8 @@ Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
 Napi::Value GroupedSquaredDistancesGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "groupedSquaredDistancesGrad");
-  Layout layout = GetLayout(p, true);
-  F32 dy = GetF32(p, "dy");
+  F32 dy;
+  Layout layout = GetLayout(p, true, "dy", &dy);
   const int64_t R = layout.replicas;
   const int64_t J = layout.references;
   const int64_t G = layout.groups;

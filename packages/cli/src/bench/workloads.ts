@@ -73,7 +73,10 @@ export function timeTrainingStep(
     for (let j = 0; j < penaltySolutions; j++)
       snapshots.push(
         new Map(
-          [...theta0].map(([key, t]) => [key, tf.keep(tf.add(t, tf.randomNormal(t.shape, 0, 0.01, 'float32', j)))]),
+          [...theta0].map(([key, t]) => [
+            key,
+            tf.keep(tf.tidy(() => tf.add(t, tf.randomNormal(t.shape, 0, 0.01, 'float32', j)))),
+          ]),
         ),
       );
     penalty = new PersistentPenalty({

@@ -514,7 +514,13 @@ function trainStep(
     );
     return outs as tf.Tensor1D;
   }
-  const value = penalizedStep(optimizer, trainable, taskLoss, penalty.penalty, penalty.progress);
+  let value: tf.Scalar;
+  try {
+    value = penalizedStep(optimizer, trainable, taskLoss, penalty.penalty, penalty.progress);
+  } catch (error) {
+    outs?.dispose();
+    throw error;
+  }
   const task = outs as tf.Tensor1D;
   const all = tf.tidy(() => tf.concat([task, tf.reshape(value, [1])]) as tf.Tensor1D);
   tf.dispose([task, value]);

@@ -82,7 +82,10 @@ interface PersistentWeight {
 export const GROUPED_SQUARED_DISTANCES = 'GroupedSquaredDistances';
 /**
  * Its gradient kernel: inputs [dy, x_0 … x_{n−1}, refs_0 … refs_{n−1}] with dy of the output's
- * shape, the same attrs; outputs dx_0 … dx_{n−1}. The penalty calls it itself (see `fusedValue`).
+ * shape, the same attrs; outputs dx_0 … dx_{n−1}. With n more inputs base_0 … base_{n−1} (of the
+ * x's shapes) after those, outputs base_i + dx_i, the sum over references formed first (so that
+ * the bits are those of adding the two afterwards); `addGradients` passes them. The penalty calls
+ * it itself (see `fusedValue`, `addGradients`).
  */
 export const GROUPED_SQUARED_DISTANCES_GRAD = 'GroupedSquaredDistancesGrad';
 
@@ -250,10 +253,12 @@ export class PersistentPenalty {
    * themselves. `grads` holds another loss's gradients (the task loss's) keyed as tfjs keys them:
    * by variable name when `current` is a list of model weights (`layersModelWeights`), by the
    * map's names when it is a map. The result is keyed the same way, ready for
-   * `optimizer.applyGradients`: for every weight of S a new tensor with the penalty's gradient
-   * added (the penalty's alone where `grads` has none), for every other key the given tensor. It
-   * equals differentiating `taskLoss + value(current, progress)`, to the bit on a backend with the
-   * fused kernels, where it costs two kernel calls and no taped op:
+   * `optimizer.applyGradients`: for every trainable weight of S a new tensor with the penalty's
+   * gradient added (the penalty's alone where `grads` has none), for every other key the given
+   * tensor. It equals differentiating `taskLoss + value(current, progress)`: on a backend with the
+   * fused kernels to the bit where each weight enters the task loss once (with a regularizer or a
+   * shared layer, tfjs's backprop sums the terms in another order: equal to float rounding), in
+   * two kernel calls and no taped op:
    *
    * ```ts
    * const { value: loss, grads } = tf.variableGrads(taskLoss);
@@ -268,10 +273,17 @@ export class PersistentPenalty {
     progress = 0,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     // Per weight name, the tensor and the key of its gradient.
-    const byName = new Map<string, { tensor: tf.Tensor; key: string }>(
+    // Per weight name: the tensor, the key of its gradient, and whether an optimizer may move it.
+    const byName = new Map<string, { tensor: tf.Tensor; key: string; trainable: boolean }>(
       current instanceof Map
-        ? [...current].map(([name, tensor]) => [name, { tensor, key: name }])
-        : (current as readonly ModelWeight[]).map((w) => [w.name, { tensor: w.variable, key: w.variable.name }]),
+        ? [...current].map(([name, tensor]) => [
+            name,
+            { tensor, key: name, trainable: !(tensor instanceof tf.Variable) || tensor.trainable },
+          ])
+        : (current as readonly ModelWeight[]).map((w) => [
+            w.name,
+            { tensor: w.variable, key: w.variable.name, trainable: w.trainable && w.variable.trainable },
+          ]),
     );
     const schedule = lambdaAt({ ...this.spec, lambda: 1 }, progress);
     const sums: tf.NamedTensorMap = { ...grads };
@@ -283,7 +295,8 @@ export class PersistentPenalty {
       return entry;
     });
     const inputs = entries.map(({ tensor }) => tensor);
-    const bases = entries.map(({ key }) => grads[key] as tf.Tensor | undefined);
+    // tf.variableGrads gives null for a variable the loss does not reach.
+    const bases = entries.map(({ key }) => (grads[key] as tf.Tensor | null | undefined) ?? undefined);
     const result = tf.tidy(() => {
       let value: tf.Scalar;
       let own: tf.Tensor[];
@@ -312,7 +325,11 @@ export class PersistentPenalty {
       }
       return { value, sums: own.map((grad, i) => (bases[i] ? tf.add(bases[i] as tf.Tensor, grad) : grad)) };
     });
-    for (const [i, { key }] of entries.entries()) sums[key] = result.sums[i];
+    // A weight no optimizer may move (BatchNorm's moving statistics, a frozen layer) gets no
+    // gradient, as differentiating the sum over the trainable variables gives none.
+    for (const [i, { key, trainable }] of entries.entries())
+      if (trainable) sums[key] = result.sums[i];
+      else result.sums[i].dispose();
     return { value: result.value, grads: sums };
   }
 

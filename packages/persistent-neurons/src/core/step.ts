@@ -19,8 +19,15 @@ export function penalizedStep(
     taskLoss,
     trainable.map((w) => w.variable),
   );
-  const summed = penalty.addGradients(trainable, grads, progress);
-  optimizer.applyGradients(summed.grads);
-  tf.dispose([value, ...Object.values(grads), ...Object.values(summed.grads)]);
-  return summed.value;
+  let summed: ReturnType<PersistentPenalty['addGradients']> | undefined;
+  try {
+    summed = penalty.addGradients(trainable, grads, progress);
+    optimizer.applyGradients(summed.grads);
+    return summed.value;
+  } catch (error) {
+    summed?.value.dispose();
+    throw error;
+  } finally {
+    tf.dispose([value, ...Object.values(grads), ...Object.values(summed?.grads ?? {})]);
+  }
 }

@@ -280,6 +280,37 @@ describe('persistent penalty', () => {
     penalty.dispose();
   });
 
+  test('addGradients gives no gradient to a weight no optimizer may move, and takes null task gradients', () => {
+    const solution = toSnapshot(previous[0]);
+    const start = toSnapshot(theta0);
+    const names = Object.keys(shapes);
+    // dense/bias frozen (as BatchNorm's moving statistics are): in S, but not trainable.
+    const weights = names.map((name) => {
+      const trainable = name !== 'dense/bias';
+      const values = tf.tensor(Float32Array.from(theta[name]), shapes[name]);
+      return { name, variable: tf.variable(values, trainable, `frozen7/${name}`), trainable };
+    });
+    const penalty = new PersistentPenalty({ theta0: start, previousSolutions: [solution], spec: defaultPenaltySpec });
+    assert.ok(penalty.persistentWeights.includes('dense/bias'));
+    const conv = weights[0].variable;
+    // tf.variableGrads's form for a variable the loss does not reach: null.
+    const task = { [conv.name]: tf.onesLike(conv), [weights[2].variable.name]: null } as unknown as tf.NamedTensorMap;
+    const added = penalty.addGradients(weights, task, 0.3);
+    assert.ok(!(weights[3].variable.name in added.grads), 'the frozen weight gets no gradient');
+    for (const w of weights.slice(0, 3)) assert.ok(added.grads[w.variable.name] instanceof tf.Tensor, w.name);
+    const joint = tf.variableGrads(
+      () => penalty.value(new Map(weights.map((w) => [w.name, w.variable as tf.Tensor])), 0.3),
+      weights.slice(1, 3).map((w) => w.variable),
+    );
+    for (const w of weights.slice(1, 3)) {
+      const got = added.grads[w.variable.name].dataSync();
+      for (const [k, v] of joint.grads[w.variable.name].dataSync().entries()) assert.ok(Math.abs(got[k] - v) < 1e-6);
+    }
+    tf.dispose([...weights.map((w) => w.variable), added.value, ...Object.values(added.grads), joint.value]);
+    tf.dispose([...Object.values(joint.grads), ...solution.values(), ...start.values()]);
+    penalty.dispose();
+  });
+
   test('the release schedule holds λ, then falls linearly to 0', () => {
     const spec: PenaltySpec = { ...defaultPenaltySpec, lambda: 2, schedule: 'release', releaseFraction: 0.25 };
     assert.equal(lambdaAt(spec, 0), 2);
