@@ -54,18 +54,21 @@ std::vector<Napi::Value> GetItems(Napi::Object p, const char* name, uint32_t cou
   return items;
 }
 
-F32 AsF32(Napi::Env env, Napi::Value value, const std::string& what) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    Fail(env, what + " must be a Float32Array");
-  auto typed = value.As<Napi::Float32Array>();
-  return {typed.Data(), static_cast<int64_t>(typed.ElementLength())};
+// p[name] (index < 0) or p[name][index] as a Float32Array. Messages are built only on failure:
+// this runs for every tensor of every call.
+F32 AsF32(Napi::Env env, Napi::Value value, const char* name, int64_t index = -1) {
+  F32 out;
+  if (!ToF32(value, &out))
+    Fail(env, std::string("'") + name + "'" + (index < 0 ? "" : "[" + std::to_string(index) + "]") +
+                  " must be a Float32Array");
+  return out;
 }
 
 std::vector<F32> AsF32List(Napi::Env env, const std::vector<Napi::Value>& items, const char* name) {
   std::vector<F32> list;
   list.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i)
-    list.push_back(AsF32(env, items[i], std::string("'") + name + "'[" + std::to_string(i) + "]"));
+    list.push_back(AsF32(env, items[i], name, static_cast<int64_t>(i)));
   return list;
 }
 
@@ -96,37 +99,38 @@ Layout GetLayout(Napi::Object p, bool withGrad, const char* dataName, F32* data)
   // From here on no JavaScript runs: the addresses taken below stay valid for the whole call.
   if (numbers.ElementLength() != length) Fail(env, "'layout' changed size while the call read its arguments");
   const std::vector<int32_t> l(numbers.Data(), numbers.Data() + length);
-  *data = AsF32(env, dataValue, std::string("'") + dataName + "'");
+  *data = AsF32(env, dataValue, dataName);
   const std::vector<F32> xs = AsF32List(env, xItems, "x");
   const std::vector<F32> refs = AsF32List(env, refItems, "refs");
   const std::vector<F32> dxs = AsF32List(env, dxItems, "dx");
   const std::vector<F32> bases = AsF32List(env, baseItems, "base");
   Layout layout;
-  auto check = [&](int32_t value, int64_t min, int64_t max, const std::string& what) -> int64_t {
+  // tensor < 0: a header field. The message is built only on failure.
+  auto check = [&](int32_t value, int64_t min, int64_t max, int64_t tensor, const char* field) -> int64_t {
     if (value < min || value > max)
-      Fail(env, what + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
+      Fail(env, (tensor < 0 ? std::string() : "tensor " + std::to_string(tensor) + ": ") + "'" + field +
+                    "' must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
                     std::to_string(value));
     return value;
   };
-  layout.replicas = check(l[0], 1, kMaxDim, "'replicas'");
-  layout.references = check(l[1], 1, kMaxDim, "'references'");
-  layout.groups = check(l[2], 1, kMaxDim, "'groups'");
+  layout.replicas = check(l[0], 1, kMaxDim, -1, "replicas");
+  layout.references = check(l[1], 1, kMaxDim, -1, "references");
+  layout.groups = check(l[2], 1, kMaxDim, -1, "groups");
   int64_t rows = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const int32_t* t = l.data() + 3 + 4 * i;
-    const std::string name = "tensor " + std::to_string(i) + ": ";
     Tensor tensor;
-    tensor.rest = check(t[0], 1, kMaxDim, name + "'rest'");
-    tensor.units = check(t[1], 1, kMaxDim, name + "'units'");
-    tensor.group = check(t[2], 0, layout.groups - 1, name + "'group'");
-    tensor.perUnit = check(t[3], 0, 1, name + "'perUnit'") == 1;
+    tensor.rest = check(t[0], 1, kMaxDim, i, "rest");
+    tensor.units = check(t[1], 1, kMaxDim, i, "units");
+    tensor.group = check(t[2], 0, layout.groups - 1, i, "group");
+    tensor.perUnit = check(t[3], 0, 1, i, "perUnit") == 1;
     if (tensor.perUnit && tensor.group + tensor.units > layout.groups)
-      Fail(env, name + "groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
+      Fail(env, "tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
     const int64_t size = CheckedProduct(env, {layout.replicas, tensor.rest, tensor.units});
     auto expect = [&](const F32& buffer, int64_t expected, const char* what) {
       if (buffer.length != expected)
-        Fail(env, name + "'" + what + "' has " + std::to_string(buffer.length) + " elements, expected " +
-                      std::to_string(expected));
+        Fail(env, "tensor " + std::to_string(i) + ": '" + what + "' has " + std::to_string(buffer.length) +
+                      " elements, expected " + std::to_string(expected));
     };
     expect(xs[i], size, "x");
     expect(refs[i], CheckedProduct(env, {layout.references, size}), "refs");
