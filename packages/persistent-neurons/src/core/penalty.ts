@@ -272,7 +272,6 @@ export class PersistentPenalty {
     grads: tf.NamedTensorMap,
     progress = 0,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-    // Per weight name, the tensor and the key of its gradient.
     // Per weight name: the tensor, the key of its gradient, and whether an optimizer may move it.
     const byName = new Map<string, { tensor: tf.Tensor; key: string; trainable: boolean }>(
       current instanceof Map
