@@ -11,8 +11,11 @@ import { addon, cpuBackend, f32, type KernelArgs, outputArray, registerNativeKer
  *   (with `perUnit`, unit u of tensor i falls in group `group + u`, else all of it in `group`);
  * - output [references, replicas, groups]: out[j, r, g] = Σ over the elements of replica r in group g
  *   of (x − ref_j)²;
- * - gradient: with respect to each x_i only (references are constants); its kernel,
- *   `GroupedSquaredDistancesGrad`, may also add it to given tensors (see below).
+ * - gradient: with respect to each x_i only (references are constants), by the kernel
+ *   `GroupedSquaredDistancesGrad`: inputs [dy, x_0 … x_{n−1}, refs_0 … refs_{n−1}] with dy of the
+ *   output's shape and the same attrs, outputs dx_0 … dx_{n−1}, dx_i = 2 Σ_j dy[j, r, g] (x_i − ref_j);
+ *   with n more inputs base_0 … base_{n−1} (of the x's shapes) after those, outputs base_i + dx_i
+ *   (the sum over references formed first: the bits of adding the two afterwards).
  */
 export const GroupedSquaredDistances = 'GroupedSquaredDistances';
 const GroupedSquaredDistancesGrad = 'GroupedSquaredDistancesGrad';
@@ -78,12 +81,7 @@ function groupedSquaredDistances(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
-/**
- * The gradient kernel: inputs [dy, x_0 … x_{n−1}, refs_0 … refs_{n−1}], outputs dx_0 … dx_{n−1};
- * with n more inputs base_0 … base_{n−1} after them, outputs base_i + dx_i instead (a gradient
- * added to another one, e.g. a loss's, in the same pass; the sum over references is formed first,
- * so the result has the bits of adding the two gradients afterwards).
- */
+/** `GroupedSquaredDistancesGrad` as the contract above says, with or without the base inputs. */
 function groupedSquaredDistancesGrad(args: KernelArgs): TensorInfo[] {
   const [dyInfo, ...rest] = Object.values(args.inputs) as TensorInfo[];
   const n = (args.attrs as unknown as GroupedSquaredDistancesAttrs).layout?.length ?? 0;
