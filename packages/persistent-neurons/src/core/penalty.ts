@@ -300,17 +300,15 @@ export class PersistentPenalty {
       let value: tf.Scalar;
       let own: tf.Tensor[];
       if (this.fused) {
-        const squares = this.runFused(GROUPED_SQUARED_DISTANCES, [
-          ...inputs,
-          ...this.stackedReferences(),
-        ]) as tf.Tensor3D;
+        const references = this.stackedReferences();
+        const squares = this.runFused(GROUPED_SQUARED_DISTANCES, [...inputs, ...references]) as tf.Tensor3D;
         const closed = this.closedForm(squares.dataSync() as Float32Array, schedule);
         value = tf.scalar(closed.value);
         const complete = bases.every((base) => base !== undefined);
         const outputs = this.runFused(GROUPED_SQUARED_DISTANCES_GRAD, [
           tf.tensor3d(closed.slope, squares.shape),
           ...inputs,
-          ...this.stackedReferences(),
+          ...references,
           ...(complete ? (bases as tf.Tensor[]) : []),
         ]) as unknown as tf.Tensor[];
         if (complete) return { value, sums: outputs };
