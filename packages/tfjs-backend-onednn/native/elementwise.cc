@@ -12,14 +12,16 @@
 namespace onednn_backend {
 namespace {
 
-enum class BinaryOp { kAdd, kSub, kMul, kDiv };
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kSquaredDifference };
 
 template <BinaryOp op>
 inline float Apply(float a, float b) {
   if constexpr (op == BinaryOp::kAdd) return a + b;
   if constexpr (op == BinaryOp::kSub) return a - b;
   if constexpr (op == BinaryOp::kMul) return a * b;
-  return a / b;
+  if constexpr (op == BinaryOp::kDiv) return a / b;
+  const double d = static_cast<double>(a) - static_cast<double>(b);
+  return static_cast<float>(d * d);
 }
 
 // Broadcast layout: out dims and, per operand, the element stride along each out dim (0 where the
@@ -177,89 +179,118 @@ void Map(int64_t n, F f) {
   });
 }
 
-// binary({op: 'add'|'sub'|'mul'|'div', a, aShape, b, bShape, out}): out has the broadcast shape.
+// binary(op, a, b, out, dims): op 0 add, 1 sub, 2 mul, 3 div, 4 squared difference ((a − b)² in
+// double, rounded once, as tfjs's cpu kernel computes it); dims is an Int32Array starting [aRank,
+// bRank, ...aShape, ...bShape] (what follows is not read); out has the broadcast shape.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "binary");
-  const std::string op = GetString(p, "op");
-  F32 a = GetF32(p, "a");
-  F32 b = GetF32(p, "b");
-  F32 out = GetF32(p, "out");
-  const auto aShape = GetShape(p, "aShape");
-  const auto bShape = GetShape(p, "bShape");
-  ExpectLength(env, a, CheckedProduct(env, aShape), "a");
-  ExpectLength(env, b, CheckedProduct(env, bShape), "b");
+  const Positional args(info, "binary", 5);
+  const int64_t op = args.Int(0, "op", 0, 4);
+  const F32 a = args.Floats(1, "a");
+  const F32 b = args.Floats(2, "b");
+  const F32 out = args.Floats(3, "out");
+  const std::vector<int64_t> dims = args.Ints(4, "dims");
+  if (dims.size() < 2) args.Fail("'dims' must start with the ranks of a and b");
+  const auto aShape = args.Shape(dims, 2, dims[0], "aShape");
+  const auto bShape = args.Shape(dims, 2 + aShape.size(), dims[1], "bShape");
+  Napi::Env env = args.Env();
+  args.ExpectLength(a, CheckedProduct(env, aShape), "a");
+  args.ExpectLength(b, CheckedProduct(env, bShape), "b");
   Layout layout = Broadcast(env, aShape, bShape);
-  ExpectLength(env, out, CheckedProduct(env, layout.dims), "out");
-  if (op == "add") {
-    Run<BinaryOp::kAdd>(layout, a.data, b.data, out.data);
-  } else if (op == "sub") {
-    Run<BinaryOp::kSub>(layout, a.data, b.data, out.data);
-  } else if (op == "mul") {
-    Run<BinaryOp::kMul>(layout, a.data, b.data, out.data);
-  } else if (op == "div") {
-    Run<BinaryOp::kDiv>(layout, a.data, b.data, out.data);
-  } else {
-    Fail(env, "binary: unknown op '" + op + "'");
+  args.ExpectLength(out, CheckedProduct(env, layout.dims), "out");
+  switch (op) {
+    case 0:
+      Run<BinaryOp::kAdd>(layout, a.data, b.data, out.data);
+      break;
+    case 1:
+      Run<BinaryOp::kSub>(layout, a.data, b.data, out.data);
+      break;
+    case 2:
+      Run<BinaryOp::kMul>(layout, a.data, b.data, out.data);
+      break;
+    case 3:
+      Run<BinaryOp::kDiv>(layout, a.data, b.data, out.data);
+      break;
+    default:
+      Run<BinaryOp::kSquaredDifference>(layout, a.data, b.data, out.data);
   }
   return env.Undefined();
 }
 
-// unary({op: 'relu'|'tanh'|'step'|'square'|'neg', x, out, alpha?}): step gives 1 for x > 0, alpha otherwise,
-// NaN for NaN.
+// unary(op, x, out, alpha): op 0 relu, 1 tanh, 2 step (1 for x > 0, alpha otherwise, NaN for NaN),
+// 3 square, 4 neg; alpha is read by step only.
 Napi::Value Unary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "unary");
-  const std::string op = GetString(p, "op");
-  F32 x = GetF32(p, "x");
-  F32 out = GetF32(p, "out");
-  ExpectLength(env, out, x.length, "out");
+  const Positional args(info, "unary", 4);
+  const int64_t op = args.Int(0, "op", 0, 4);
+  const F32 x = args.Floats(1, "x");
+  const F32 out = args.Floats(2, "out");
+  const float alpha = static_cast<float>(args.Number(3, "alpha"));
+  args.ExpectLength(out, x.length, "out");
   const int64_t n = x.length;
   const float* in = x.data;
   float* o = out.data;
-  if (op == "relu") {
-    Map(n, [&](int64_t i) { o[i] = in[i] < 0.0f ? 0.0f : in[i]; });
-  } else if (op == "tanh") {
-    ParallelFor(n, n, [&](int64_t begin, int64_t end) { TanhRange(in, o, begin, end); });
-  } else if (op == "step") {
-    const float alpha = static_cast<float>(GetNumberOr(p, "alpha", 0.0));
-    Map(n, [&](int64_t i) { o[i] = in[i] > 0.0f ? 1.0f : (std::isnan(in[i]) ? in[i] : alpha); });
-  } else if (op == "square") {
-    Map(n, [&](int64_t i) { o[i] = in[i] * in[i]; });
-  } else if (op == "neg") {
-    Map(n, [&](int64_t i) { o[i] = -in[i]; });
-  } else {
-    Fail(env, "unary: unknown op '" + op + "'");
+  switch (op) {
+    case 0:
+      Map(n, [&](int64_t i) { o[i] = in[i] < 0.0f ? 0.0f : in[i]; });
+      break;
+    case 1:
+      ParallelFor(n, n, [&](int64_t begin, int64_t end) { TanhRange(in, o, begin, end); });
+      break;
+    case 2:
+      Map(n, [&](int64_t i) { o[i] = in[i] > 0.0f ? 1.0f : (std::isnan(in[i]) ? in[i] : alpha); });
+      break;
+    case 3:
+      Map(n, [&](int64_t i) { o[i] = in[i] * in[i]; });
+      break;
+    default:
+      Map(n, [&](int64_t i) { o[i] = -in[i]; });
   }
-  return env.Undefined();
+  return args.Env().Undefined();
 }
 
-// unaryGrad({op: 'relu'|'tanh'|'square', dy, x, out}): the gradient of unary op through its saved
-// tensor x (the input of relu and square, the output of tanh), in one pass, with tfjs's arithmetic:
-// relu dy·step(x), tanh (1 − x²)·dy, square dy·(2x).
+// unaryGrad(op, dy, x, out): the gradient of a unary op through its saved tensor x (the input of
+// relu and square, the output of tanh), in one pass, with tfjs's arithmetic: op 0 relu dy·step(x),
+// 1 tanh (1 − x²)·dy, 2 square dy·(2x). dy has x's length, or repeats along x every dy.length
+// elements (a gradient broadcast over leading axes, read without making it full size).
 Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "unaryGrad");
-  const std::string op = GetString(p, "op");
-  F32 dy = GetF32(p, "dy");
-  F32 x = GetF32(p, "x");
-  F32 out = GetF32(p, "out");
-  ExpectLength(env, x, dy.length, "x");
-  ExpectLength(env, out, dy.length, "out");
-  const int64_t n = dy.length;
+  const Positional args(info, "unaryGrad", 4);
+  const int64_t op = args.Int(0, "op", 0, 2);
+  const F32 dy = args.Floats(1, "dy");
+  const F32 x = args.Floats(2, "x");
+  const F32 out = args.Floats(3, "out");
+  args.ExpectLength(out, x.length, "out");
+  const int64_t n = x.length;
+  const int64_t period = dy.length;
+  if (period == 0 || n % period != 0) args.Fail("'dy' must have x's length or a length that divides it");
   const float* g = dy.data;
   const float* in = x.data;
   float* o = out.data;
-  if (op == "relu") {
-    Map(n, [&](int64_t i) { o[i] = g[i] * (in[i] != in[i] ? in[i] : (in[i] > 0.0f ? 1.0f : 0.0f)); });
-  } else if (op == "tanh") {
-    Map(n, [&](int64_t i) { o[i] = (1.0f - in[i] * in[i]) * g[i]; });
-  } else if (op == "square") {
-    Map(n, [&](int64_t i) { o[i] = g[i] * (in[i] * 2.0f); });
-  } else {
-    Fail(env, "unaryGrad: unknown op '" + op + "'");
+  // fn(i, g_i) for every element, g_i = dy[i mod period]: split by element when dy is full size,
+  // by blocks of `period` elements when it repeats.
+  auto each = [&](auto fn) {
+    if (period == n) {
+      ParallelFor(n, n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) fn(i, g[i]);
+      });
+      return;
+    }
+    ParallelFor(n / period, n, [&](int64_t begin, int64_t end) {
+      for (int64_t block = begin; block < end; ++block) {
+        const int64_t base = block * period;
+        for (int64_t j = 0; j < period; ++j) fn(base + j, g[j]);
+      }
+    });
+  };
+  switch (op) {
+    case 0:
+      each([&](int64_t i, float gi) { o[i] = gi * (in[i] != in[i] ? in[i] : (in[i] > 0.0f ? 1.0f : 0.0f)); });
+      break;
+    case 1:
+      each([&](int64_t i, float gi) { o[i] = (1.0f - in[i] * in[i]) * gi; });
+      break;
+    default:
+      each([&](int64_t i, float gi) { o[i] = gi * (in[i] * 2.0f); });
   }
-  return env.Undefined();
+  return args.Env().Undefined();
 }
 
 // softmax({x, out, rows, cols}): softmax over each row of a [rows, cols] matrix.

@@ -8,37 +8,37 @@
 namespace onednn_backend {
 namespace {
 
-// matMul({a, b, out, batchA, batchB, m, n, k, transposeA, transposeB, bias?, relu?})
-// a: [batchA, m, k] ([batchA, k, m] when transposeA), b: [batchB, k, n] ([batchB, n, k] when transposeB),
-// out: [max(batchA, batchB), m, n]. batchA and batchB must be equal or one of them 1.
+// matMul(dims, a, b, out, bias): dims is an Int32Array starting [batchA, batchB, m, n, k,
+// transposeA, transposeB, relu] (flags 0 or 1; what follows is not read); a: [batchA, m, k] ([batchA, k, m] when transposeA), b: [batchB,
+// k, n] ([batchB, n, k] when transposeB), out: [max(batchA, batchB), m, n]; bias: n values added to
+// every row, or undefined. batchA and batchB must be equal or one of them 1.
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "matMul");
-  F32 a = GetF32(p, "a");
-  F32 b = GetF32(p, "b");
-  F32 out = GetF32(p, "out");
-  const int64_t batchA = GetInt(p, "batchA", 1, kMaxDim);
-  const int64_t batchB = GetInt(p, "batchB", 1, kMaxDim);
-  const int64_t m = GetInt(p, "m", 1, kMaxDim);
-  const int64_t n = GetInt(p, "n", 1, kMaxDim);
-  const int64_t k = GetInt(p, "k", 1, kMaxDim);
-  const bool transA = GetBoolOr(p, "transposeA", false);
-  const bool transB = GetBoolOr(p, "transposeB", false);
-  const bool relu = GetBoolOr(p, "relu", false);
-  if (batchA != batchB && batchA != 1 && batchB != 1) Fail(env, "matMul: batchA and batchB must match or be 1");
-  const int64_t batch = std::max(batchA, batchB);
-  ExpectLength(env, a, CheckedProduct(env, {batchA, m, k}), "a");
-  ExpectLength(env, b, CheckedProduct(env, {batchB, k, n}), "b");
-  ExpectLength(env, out, CheckedProduct(env, {batch, m, n}), "out");
-  F32 bias;
-  const bool hasBias = Has(p, "bias");
-  if (hasBias) {
-    bias = GetF32(p, "bias");
-    ExpectLength(env, bias, n, "bias");
+  const Positional args(info, "matMul", 5);
+  Napi::Env env = args.Env();
+  const std::vector<int64_t> dims = args.Ints(0, "dims");
+  const F32 a = args.Floats(1, "a");
+  const F32 b = args.Floats(2, "b");
+  const F32 out = args.Floats(3, "out");
+  const std::optional<F32> bias = args.FloatsOrNone(4, "bias");
+  if (dims.size() < 8) args.Fail("'dims' must hold batchA, batchB, m, n, k, transposeA, transposeB, relu");
+  static const char* const kNames[] = {"batchA", "batchB", "m", "n", "k", "transposeA", "transposeB", "relu"};
+  for (size_t i = 0; i < 8; ++i) {
+    const int64_t max = i < 5 ? kMaxDim : 1;
+    if (dims[i] < (i < 5 ? 1 : 0) || dims[i] > max)
+      args.Fail(std::string("'") + kNames[i] + "' must be " + (i < 5 ? "a size in [1, 2^31-1]" : "0 or 1"));
   }
+  const int64_t batchA = dims[0], batchB = dims[1], m = dims[2], n = dims[3], k = dims[4];
+  const bool transA = dims[5] == 1, transB = dims[6] == 1, relu = dims[7] == 1;
+  if (batchA != batchB && batchA != 1 && batchB != 1) args.Fail("batchA and batchB must match or be 1");
+  const int64_t batch = std::max(batchA, batchB);
+  args.ExpectLength(a, CheckedProduct(env, {batchA, m, k}), "a");
+  args.ExpectLength(b, CheckedProduct(env, {batchB, k, n}), "b");
+  args.ExpectLength(out, CheckedProduct(env, {batch, m, n}), "out");
+  const bool hasBias = bias.has_value();
+  if (hasBias) args.ExpectLength(*bias, n, "bias");
   if (CheckedProduct(env, {m, k}) > kMaxDim || CheckedProduct(env, {k, n}) > kMaxDim ||
       CheckedProduct(env, {batch, m, n}) > kMaxDim) {
-    Fail(env, "matMul: matrices above 2^31-1 elements are not supported");
+    args.Fail("matrices above 2^31-1 elements are not supported");
   }
 
   const auto ta = transA ? CblasTrans : CblasNoTrans;
@@ -62,7 +62,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     for (int64_t r = 0; r < rows; ++r) {
       float* row = out.data + r * n;
       if (hasBias) {
-        for (int64_t j = 0; j < n; ++j) row[j] += bias.data[j];
+        for (int64_t j = 0; j < n; ++j) row[j] += bias->data[j];
       }
       if (relu) {
         for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.0f ? 0.0f : row[j];

@@ -124,43 +124,34 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
   return total;
 }
 
-// reduce({op: 'sum'|'mean'|'max', x, shape, axes, out}): out holds the kept axes in order.
+// reduce(op, x, out, dims): op 0 sum, 1 mean, 2 max; dims is an Int32Array starting [rank, count,
+// ...shape, ...axes] (count axes, distinct, in [0, rank); what follows is not read); out holds the
+// kept axes in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "reduce");
-  const std::string name = GetString(p, "op");
-  ReduceOp op;
-  if (name == "sum") {
-    op = ReduceOp::kSum;
-  } else if (name == "mean") {
-    op = ReduceOp::kMean;
-  } else if (name == "max") {
-    op = ReduceOp::kMax;
-  } else {
-    Fail(env, "reduce: unknown op '" + name + "'");
-  }
-  F32 x = GetF32(p, "x");
-  F32 out = GetF32(p, "out");
-  const auto shape = GetShape(p, "shape");
-  ExpectLength(env, x, CheckedProduct(env, shape), "x");
-  Napi::Value axesValue = p.Get("axes");
-  if (!axesValue.IsArray()) Fail(env, "'axes' must be an array");
-  auto axes = axesValue.As<Napi::Array>();
+  const Positional args(info, "reduce", 4);
+  Napi::Env env = args.Env();
+  const int64_t code = args.Int(0, "op", 0, 2);
+  const ReduceOp op = code == 0 ? ReduceOp::kSum : code == 1 ? ReduceOp::kMean : ReduceOp::kMax;
+  const F32 x = args.Floats(1, "x");
+  const F32 out = args.Floats(2, "out");
+  const std::vector<int64_t> dims = args.Ints(3, "dims");
+  if (dims.size() < 2) args.Fail("'dims' must start with the rank and the number of axes");
+  const auto shape = args.Shape(dims, 2, dims[0], "shape");
+  args.ExpectLength(x, CheckedProduct(env, shape), "x");
+  const int64_t count = dims[1];
+  if (count < 0 || count > static_cast<int64_t>(shape.size()) ||
+      2 + shape.size() + static_cast<size_t>(count) > dims.size())
+    args.Fail("'dims' must hold between 0 and rank axes after the shape");
   std::vector<bool> isReduced(shape.size(), false);
-  for (uint32_t i = 0; i < axes.Length(); ++i) {
-    Napi::Value item = axes.Get(i);
-    if (!item.IsNumber()) Fail(env, "'axes' must hold numbers");
-    const double d = item.As<Napi::Number>().DoubleValue();
-    if (!(d >= 0 && d < static_cast<double>(shape.size())) || d != std::floor(d)) {
-      Fail(env, "'axes' must hold integers in [0, rank)");
-    }
-    const auto axis = static_cast<size_t>(d);
-    if (isReduced[axis]) Fail(env, "'axes' holds an axis twice");
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t axis = dims[2 + shape.size() + i];
+    if (axis < 0 || axis >= static_cast<int64_t>(shape.size())) args.Fail("'axes' must hold integers in [0, rank)");
+    if (isReduced[axis]) args.Fail("'axes' holds an axis twice");
     isReduced[axis] = true;
   }
   int64_t outSize = 1, reduceSize = 1;
   for (size_t i = 0; i < shape.size(); ++i) (isReduced[i] ? reduceSize : outSize) *= shape[i];
-  ExpectLength(env, out, outSize, "out");
+  args.ExpectLength(out, outSize, "out");
   const Plan plan = MakePlan(shape, isReduced);
   if (op == ReduceOp::kMax) {
     const float lowest = -std::numeric_limits<float>::infinity();

@@ -101,15 +101,18 @@ std::vector<int64_t> GetIntArray(Napi::Object params, const char* name, size_t l
   return out;
 }
 
-// tile({x, shape, reps, out}): out has shape[i] * reps[i] along each axis.
+// tile(x, out, dims): dims is an Int32Array starting [rank, ...shape, ...reps] (what follows is not
+// read); out has shape[i] * reps[i] along each axis.
 Napi::Value Tile(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "tile");
-  F32 x = GetF32(p, "x");
-  F32 out = GetF32(p, "out");
-  const auto shape = GetShape(p, "shape");
-  const auto reps = GetIntArray(p, "reps", shape.size(), 1, kMaxDim);
-  ExpectLength(env, x, CheckedProduct(env, shape), "x");
+  const Positional args(info, "tile", 3);
+  Napi::Env env = args.Env();
+  const F32 x = args.Floats(0, "x");
+  const F32 out = args.Floats(1, "out");
+  const std::vector<int64_t> dims = args.Ints(2, "dims");
+  if (dims.empty()) args.Fail("'dims' must start with the rank");
+  const auto shape = args.Shape(dims, 1, dims[0], "shape");
+  const auto reps = args.Shape(dims, 1 + shape.size(), dims[0], "reps");
+  args.ExpectLength(x, CheckedProduct(env, shape), "x");
   // The output viewed as [reps0, shape0, reps1, shape1, ...] is contiguous; the reps axes read with stride 0.
   Box box;
   std::vector<int64_t> outDims;

@@ -25,6 +25,16 @@ import {
   skipNodeBackendAdvice,
 } from './tfjs_internals.js';
 
+/**
+ * A small array, the shape it has before a broadcast repeats it, and the shape it was broadcast to
+ * (a Reshape shares the data id under another shape: the source describes only this one).
+ */
+export interface BroadcastSource {
+  values: Float32Array;
+  shape: number[];
+  broadcastShape: number[];
+}
+
 /** Priority above the cpu backend's (1), so tfjs picks onednn by default once it is registered. */
 export const BACKEND_PRIORITY = 3;
 
@@ -46,6 +56,8 @@ export class OneDnnBackend extends MathBackendCPU {
   readonly buffers = new BufferPool(BUFFER_POOL_LIMIT_BYTES);
   /** Entries whose values are not computed yet, with the input arrays they hold (see `deferred`). */
   private readonly unsettled = new WeakMap<Entry, Float32Array[]>();
+  /** Unsettled entries that are a broadcast of a smaller array (see `deferredBroadcast`). */
+  private readonly broadcasts = new WeakMap<Entry, BroadcastSource>();
 
   constructor() {
     super();
@@ -120,10 +132,39 @@ export class OneDnnBackend extends MathBackendCPU {
     return info;
   }
 
+  /**
+   * A deferred output of `shape` that repeats `source` (of `sourceShape`, size 1 on every axis it
+   * is repeated along): tfjs's broadcastTo, which the gradients of Mean and Sum use to spread a
+   * per-channel value over a whole activation. Kernels that broadcast anyway (binary arithmetic,
+   * UnaryGrad) read the source through `broadcastSource` and never make the full array.
+   */
+  deferredBroadcast(
+    shape: number[],
+    source: Float32Array,
+    sourceShape: number[],
+    compute: (out: Float32Array) => void,
+  ): TensorInfo {
+    const info = this.deferred(shape, [source], compute);
+    if (this.data.has(info.dataId)) {
+      const entry: Entry = this.data.get(info.dataId);
+      if (this.unsettled.has(entry))
+        this.broadcasts.set(entry, { values: source, shape: sourceShape, broadcastShape: shape });
+    }
+    return info;
+  }
+
+  /** The array an unread `deferredBroadcast` output repeats, and its shape; null for any other tensor. */
+  broadcastSource(dataId: DataId): BroadcastSource | null {
+    if (!this.data.has(dataId)) return null;
+    const entry: Entry = this.data.get(dataId);
+    return this.unsettled.has(entry) ? (this.broadcasts.get(entry) ?? null) : null;
+  }
+
   /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */
   private settle(entry: Entry, values: BackendValues, inputs: Float32Array[]): void {
     defineValues(entry, values);
     this.unsettled.delete(entry);
+    this.broadcasts.delete(entry);
     for (const input of inputs) this.buffers.release(input);
   }
 

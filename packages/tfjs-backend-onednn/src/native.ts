@@ -51,20 +51,13 @@ export interface NativeAddon {
     base?: Float32Array[];
     dy: Float32Array;
   }): void;
-  matMul(p: {
-    a: Float32Array;
-    b: Float32Array;
-    out: Float32Array;
-    batchA: number;
-    batchB: number;
-    m: number;
-    n: number;
-    k: number;
-    transposeA: boolean;
-    transposeB: boolean;
-    bias?: Float32Array;
-    relu?: boolean;
-  }): void;
+  /**
+   * `dims` starts with batchA, batchB, m, n, k, transposeA, transposeB, relu (flags 0 or 1); `bias`
+   * n values or undefined. The entry points a training step calls most (matMul, binary, unary,
+   * unaryGrad, reduce, tile) take positional arguments, their sizes and flags as the leading values
+   * of one Int32Array (what follows them is not read): see native/common.h.
+   */
+  matMul(dims: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array, bias: Float32Array | undefined): void;
   conv2d(
     p: ConvParams & { x: Float32Array; filter: Float32Array; out: Float32Array; bias?: Float32Array; relu?: boolean },
   ): void;
@@ -74,21 +67,12 @@ export interface NativeAddon {
   maxPoolGrad(p: PoolParams & { dy: Float32Array; x: Float32Array; dx: Float32Array }): void;
   avgPool(p: PoolParams & { x: Float32Array; out: Float32Array }): void;
   avgPoolGrad(p: PoolParams & { dy: Float32Array; dx: Float32Array }): void;
-  binary(p: {
-    op: 'add' | 'sub' | 'mul' | 'div';
-    a: Float32Array;
-    aShape: number[];
-    b: Float32Array;
-    bShape: number[];
-    out: Float32Array;
-  }): void;
-  unary(p: {
-    op: 'relu' | 'tanh' | 'step' | 'square' | 'neg';
-    x: Float32Array;
-    out: Float32Array;
-    alpha?: number;
-  }): void;
-  unaryGrad(p: { op: 'relu' | 'tanh' | 'square'; dy: Float32Array; x: Float32Array; out: Float32Array }): void;
+  /** `op` indexes BINARY_OPS; `dims` starts with a's rank, b's rank, a's shape, b's shape. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  /** `op` indexes UNARY_OPS; `alpha` is step's value for x <= 0. */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** `op` indexes UNARY_GRAD_OPS. */
+  unaryGrad(op: number, dy: Float32Array, x: Float32Array, out: Float32Array): void;
   batchNorm(p: {
     x: Float32Array;
     mean: Float32Array;
@@ -114,13 +98,25 @@ export interface NativeAddon {
     dOffset: Float32Array;
   }): void;
   softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
-  reduce(p: { op: 'sum' | 'mean' | 'max'; x: Float32Array; shape: number[]; axes: number[]; out: Float32Array }): void;
-  tile(p: { x: Float32Array; shape: number[]; reps: number[]; out: Float32Array }): void;
+  /** `op` indexes REDUCE_OPS; `dims` starts with the rank, the number of axes, the shape, the axes. */
+  reduce(op: number, x: Float32Array, out: Float32Array, dims: Int32Array): void;
+  /** `dims` starts with the rank, the shape, the reps. */
+  tile(x: Float32Array, out: Float32Array, dims: Int32Array): void;
   slice(p: { x: Float32Array; shape: number[]; begin: number[]; size: number[]; out: Float32Array }): void;
   pad(p: { x: Float32Array; shape: number[]; paddings: number[]; value: number; out: Float32Array }): void;
   setThreads(p: { threads: number }): void;
   getThreads(): number;
 }
+
+/** The ops of the positional entry points, in the order of their native op codes. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'squaredDifference'] as const;
+export const UNARY_OPS = ['relu', 'tanh', 'step', 'square', 'neg'] as const;
+export const UNARY_GRAD_OPS = ['relu', 'tanh', 'square'] as const;
+export const REDUCE_OPS = ['sum', 'mean', 'max'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];
+export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 const DISABLED = 'disabled by TFJS_ONEDNN_DISABLE=1';
 

@@ -67,3 +67,100 @@ describe('deferred Conv2DBackpropInput', { skip: native === null }, () => {
     for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i] - expected.values[i]) < 1e-4, `element ${i}`);
   });
 });
+
+/** Counts native tile calls while fn runs. */
+function countTiles(fn: () => void): number {
+  const addon = native as NonNullable<typeof native>;
+  const original = addon.tile;
+  let calls = 0;
+  addon.tile = (...args) => {
+    calls++;
+    original(...args);
+  };
+  try {
+    fn();
+  } finally {
+    addon.tile = original;
+  }
+  return calls;
+}
+
+describe(
+  'deferred broadcasts (tfjs broadcastTo, as the gradients of Mean and Sum spread dy)',
+  { skip: native === null },
+  () => {
+    // At DEFERRED_BROADCAST_MIN elements: smaller broadcasts are made at once.
+    const big = [4, 16, 16, 16];
+    const channel = [1, 1, 1, 16];
+
+    it('binary arithmetic and UnaryGrad read the small array, with the same bits as the full one', () => {
+      for (const [label, fn] of [
+        ['add', (s: tf.Tensor, x: tf.Tensor) => tf.add(x, tf.broadcastTo(s, big))],
+        ['sub, broadcast first', (s: tf.Tensor, x: tf.Tensor) => tf.sub(tf.broadcastTo(s, big), x)],
+        ['mul', (s: tf.Tensor, x: tf.Tensor) => tf.mul(tf.broadcastTo(s, big), x)],
+        [
+          'square gradient',
+          (s: tf.Tensor, x: tf.Tensor) => tf.grad((v: tf.Tensor) => tf.square(v))(x, tf.broadcastTo(s, big)),
+        ],
+        [
+          'relu gradient',
+          (s: tf.Tensor, x: tf.Tensor) => tf.grad((v: tf.Tensor) => tf.relu(v))(x, tf.broadcastTo(s, big)),
+        ],
+      ] as const) {
+        const run = () => fn(randomTensor(channel, 1), randomTensor(big, 2));
+        const [expected] = runOn('cpu', run);
+        let actual: Float32Array | undefined;
+        tf.setBackend('onednn');
+        const tiles = countTiles(() => {
+          actual = tf.tidy(() => run().dataSync() as Float32Array);
+        });
+        assert.equal(tiles, 0, `${label}: the broadcast was made full size`);
+        assert.deepEqual(actual, expected.values, label);
+      }
+    });
+
+    it('is made full size, with the right values, where a kernel reads it or it was reshaped', () => {
+      const run = () => {
+        const s = randomTensor(channel, 3);
+        const wide = tf.broadcastTo(s, big);
+        // A reshape shares the data id under another shape: its reader must not take the source.
+        const flat = tf.add(tf.reshape(wide, [64, 4, 16, 4]), randomTensor([1, 4, 1, 4], 4));
+        // Nor where the two arrays it repeats would broadcast to less than the output.
+        const channels = tf.mul(wide, tf.slice(randomTensor(big, 6), [0, 0, 0, 0], [1, 1, 1, 16]));
+        return [flat, tf.matMul(tf.reshape(wide, [1024, 16]), randomTensor([16, 3], 5)), channels, wide];
+      };
+      const expected = runOn('cpu', run);
+      tf.setBackend('onednn');
+      let actual: Float32Array[] = [];
+      const tiles = countTiles(() => {
+        actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+      });
+      assert.equal(tiles, 1);
+      for (const [i, values] of actual.entries()) {
+        const e = expected[i].values;
+        for (let j = 0; j < e.length; j++)
+          assert.ok(Math.abs(values[j] - e[j]) <= 1e-5 * Math.max(1, Math.abs(e[j])), `output ${i} element ${j}`);
+      }
+    });
+
+    it('BatchNorm-style moments and their gradients match cpu without a full-size broadcast', () => {
+      const loss = (x: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2], true);
+        return tf.sum(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-3))), randomTensor(big, 7)));
+      };
+      const run = () => tf.grad(loss)(randomTensor(big, 6));
+      const [expected] = runOn('cpu', run);
+      tf.setBackend('onednn');
+      let actual: Float32Array | undefined;
+      const tiles = countTiles(() => {
+        actual = tf.tidy(() => run().dataSync() as Float32Array);
+      });
+      assert.equal(tiles, 0);
+      const e = expected.values;
+      let magnitude = 1;
+      for (const v of e) magnitude = Math.max(magnitude, Math.abs(v));
+      for (let j = 0; j < e.length; j++)
+        assert.ok(Math.abs((actual as Float32Array)[j] - e[j]) <= 1e-4 * magnitude, `element ${j}`);
+    });
+  },
+);

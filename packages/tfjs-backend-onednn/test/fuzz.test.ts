@@ -43,26 +43,8 @@ const xSize = 2 * 5 * 4 * 3;
 const convOut = 2 * 3 * 2 * 2;
 const poolOut = 2 * 3 * 2 * 3;
 
-/** A valid call per entry point and the keys whose absence is allowed. */
+/** A valid call per entry point that takes a parameter object, and the keys whose absence is allowed. */
 const valid: [keyof NativeAddon, Params, string[]][] = [
-  [
-    'matMul',
-    {
-      a: f32(2 * 3 * 4),
-      b: f32(4 * 5),
-      out: f32(2 * 3 * 5),
-      batchA: 2,
-      batchB: 1,
-      m: 3,
-      n: 5,
-      k: 4,
-      transposeA: false,
-      transposeB: true,
-      bias: f32(5),
-      relu: true,
-    },
-    ['transposeA', 'transposeB', 'bias', 'relu'],
-  ],
   [
     'conv2d',
     { ...conv, x: f32(xSize), filter: f32(3 * 3 * 3 * 2), out: f32(convOut), bias: f32(2), relu: true },
@@ -82,16 +64,9 @@ const valid: [keyof NativeAddon, Params, string[]][] = [
   ['maxPoolGrad', { ...pool, dy: f32(poolOut), x: f32(xSize), dx: f32(xSize) }, []],
   ['avgPool', { ...pool, x: f32(xSize), out: f32(poolOut) }, []],
   ['avgPoolGrad', { ...pool, dy: f32(poolOut), dx: f32(xSize) }, []],
-  ['binary', { op: 'add', a: f32(6), aShape: [2, 3], b: f32(3), bShape: [3], out: f32(6) }, []],
-  ['unary', { op: 'step', x: f32(6), out: f32(6), alpha: 0.5 }, ['alpha']],
   ['softmax', { x: f32(6), out: f32(6), rows: 2, cols: 3 }, []],
-  ['reduce', { op: 'sum', x: f32(24), shape: [2, 3, 4], axes: [0, 2], out: f32(3) }, []],
-  ['unary', { op: 'tanh', x: f32(6), out: f32(6) }, []],
-  ['tile', { x: f32(6), shape: [2, 3], reps: [2, 1], out: f32(12) }, []],
   ['slice', { x: f32(24), shape: [2, 3, 4], begin: [1, 0, 1], size: [1, 2, 2], out: f32(4) }, []],
   ['pad', { x: f32(6), shape: [2, 3], paddings: [1, 0, 0, 2], value: 0.5, out: f32(15) }, []],
-  ['unary', { op: 'square', x: f32(6), out: f32(6) }, []],
-  ['unaryGrad', { op: 'tanh', dy: f32(6), x: f32(6), out: f32(6) }, []],
   [
     'batchNorm',
     {
@@ -193,24 +168,6 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
     });
   }
 
-  it('binary rejects shapes that do not broadcast and unknown ops', () => {
-    assert.throws(() => call('binary', { op: 'add', a: f32(6), aShape: [2, 3], b: f32(2), bShape: [2], out: f32(6) }));
-    assert.throws(() => call('binary', { op: 'pow', a: f32(6), aShape: [2, 3], b: f32(3), bShape: [3], out: f32(6) }));
-    assert.throws(() =>
-      call('binary', { op: 'add', a: f32(6), aShape: [2, 3, 0], b: f32(3), bShape: [3], out: f32(6) }),
-    );
-    assert.throws(() =>
-      call('binary', { op: 'add', a: f32(1), aShape: [1, 1, 1, 1, 1, 1, 1, 1, 1], b: f32(1), bShape: [], out: f32(1) }),
-    );
-  });
-
-  it('reduce rejects bad axes', () => {
-    const base = { op: 'sum', x: f32(24), shape: [2, 3, 4], out: f32(3) };
-    for (const axes of [[3], [-1], [0, 0], [0.5], ['0'], 1]) {
-      assert.throws(() => call('reduce', { ...base, axes }), Error, JSON.stringify(axes));
-    }
-  });
-
   it('conv2d rejects pads beyond the filter and inconsistent output sizes', () => {
     const base = valid[1][1];
     assert.throws(() => call('conv2d', { ...base, padTop: 3 }));
@@ -218,14 +175,7 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
     assert.throws(() => call('conv2d', { ...base, kH: 9, filter: f32(9 * 3 * 3 * 2) }));
   });
 
-  it('tile, slice and pad reject out-of-range and mismatched shapes', () => {
-    const tile = { x: f32(6), shape: [2, 3], reps: [2, 1], out: f32(12) };
-    for (const reps of [[0, 1], [-1, 1], [2], [2, 1, 1], [1.5, 1], ['2', 1], [2 ** 40, 1]]) {
-      assert.throws(() => call('tile', { ...tile, reps }), Error, `reps ${JSON.stringify(reps)}`);
-    }
-    assert.throws(() => call('tile', { ...tile, shape: [3, 2], out: f32(6) }));
-    assert.throws(() => call('tile', { ...tile, shape: [6] }));
-    assert.throws(() => call('tile', { ...tile, x: f32(1), shape: new Array(9).fill(1), reps: new Array(9).fill(1) }));
+  it('slice and pad reject out-of-range and mismatched shapes', () => {
     const slice = { x: f32(24), shape: [2, 3, 4], begin: [1, 0, 1], size: [1, 2, 2], out: f32(4) };
     for (const [begin, size] of [
       [
@@ -278,11 +228,105 @@ describe('native entry points reject bad arguments with JS errors', { skip: nati
       assert.throws(() => call('pad', { ...pad, paddings }), Error, `paddings ${JSON.stringify(paddings)}`);
     }
     assert.throws(() => call('pad', { ...pad, shape: [3, 2] }));
-    assert.throws(() => call('unary', { op: 'cosh', x: f32(6), out: f32(6) }));
-    assert.throws(() => call('unaryGrad', { op: 'neg', dy: f32(6), x: f32(6), out: f32(6) }), /unknown op/);
     const norm = { x: f32(6), mean: f32(3), variance: f32(3), channels: 3, out: f32(6) };
     assert.throws(() => call('batchNorm', { ...norm, channels: 4 }), /multiple of 'channels'/);
     assert.throws(() => call('batchNorm', { ...norm, channels: 2, mean: f32(2), variance: f32(2), scale: f32(3) }));
     assert.throws(() => call('batchNorm', { ...norm, epsilon: -1 }), /epsilon/);
+  });
+});
+
+const i32 = (...values: number[]) => Int32Array.from(values);
+
+/**
+ * A valid call per positional entry point (native/common.h), and the positions that may hold any
+ * number (step's alpha) or be left undefined (matMul's bias).
+ */
+const positional: [keyof NativeAddon, unknown[], { anyNumber?: number[]; optional?: number[] }][] = [
+  ['matMul', [i32(2, 1, 3, 5, 4, 0, 1, 1), f32(2 * 3 * 4), f32(4 * 5), f32(2 * 3 * 5), f32(5)], { optional: [4] }],
+  ['binary', [0, f32(6), f32(3), f32(6), i32(2, 1, 2, 3, 3)], {}],
+  ['binary', [4, f32(3), f32(6), f32(6), i32(1, 2, 3, 2, 3, 7)], {}],
+  ['unary', [2, f32(6), f32(6), 0.5], { anyNumber: [3] }],
+  ['unary', [1, f32(6), f32(6), 0], { anyNumber: [3] }],
+  ['unaryGrad', [1, f32(6), f32(6), f32(6)], {}],
+  ['reduce', [0, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)], {}],
+  ['tile', [f32(6), f32(12), i32(2, 2, 3, 2, 1)], {}],
+];
+
+describe('positional native entry points reject bad arguments with JS errors', { skip: native === null }, () => {
+  for (const [fn, args, { anyNumber = [], optional = [] }] of positional) {
+    it(`${fn}(${args.map((a) => (typeof a === 'number' ? a : (a as object).constructor.name)).join(', ')})`, () => {
+      call(fn, ...args);
+      assert.throws(() => call(fn, ...args.slice(0, -1)), /expected \d arguments/);
+      assert.throws(() => call(fn, ...args, args[0]), /expected \d arguments/);
+      for (const [i, value] of args.entries()) {
+        const at = (replacement: unknown) => args.map((a, j) => (j === i ? replacement : a));
+        for (const wrong of [...wrongValues, undefined]) {
+          if ((wrong === null || wrong === undefined) && optional.includes(i)) continue;
+          if (typeof wrong === 'number' && anyNumber.includes(i)) continue;
+          assert.throws(() => call(fn, ...at(wrong)), Error, `${fn} argument ${i} = ${String(wrong)}`);
+        }
+        if (optional.includes(i)) call(fn, ...at(undefined));
+        if (value instanceof Float32Array) {
+          for (const length of [0, value.length - 1, value.length + 1])
+            assert.throws(
+              () => call(fn, ...at(new Float32Array(length))),
+              Error,
+              `${fn} argument ${i} length ${length}`,
+            );
+          assert.throws(() => call(fn, ...at(value.subarray(1))), Error, `${fn} argument ${i} view`);
+        }
+        if (value instanceof Int32Array) {
+          // Any change to one size, rank or flag either still describes a consistent call or
+          // throws; it never crashes.
+          for (let k = 0; k < value.length; k++)
+            for (const replacement of [0, -1, value[k] - 1, value[k] + 1, 1000, 2 ** 31 - 1]) {
+              const changed = Int32Array.from(value);
+              changed[k] = replacement;
+              try {
+                call(fn, ...at(changed));
+              } catch (error) {
+                assert.ok(error instanceof TypeError, `${fn} argument ${i}[${k}] = ${replacement}: ${error}`);
+              }
+            }
+          for (const length of [0, value.length - 1, value.length + 1]) {
+            const resized = new Int32Array(length);
+            resized.set(value.subarray(0, Math.min(length, value.length)));
+            if (length > value.length) resized[length - 1] = 1;
+            try {
+              call(fn, ...at(resized));
+            } catch (error) {
+              assert.ok(error instanceof TypeError, `${fn} argument ${i} of length ${length}: ${error}`);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('binary and unary ops outside their tables, shapes that do not broadcast, ranks above 8', () => {
+    assert.throws(() => call('binary', 5, f32(6), f32(3), f32(6), i32(2, 1, 2, 3, 3)), /'op'/);
+    assert.throws(() => call('binary', 0, f32(6), f32(2), f32(6), i32(2, 1, 2, 3, 2)), /broadcast/);
+    assert.throws(() => call('binary', 0, f32(1), f32(1), f32(1), i32(9, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1)), /rank/);
+    assert.throws(() => call('binary', 0, f32(6), f32(3), f32(6), i32(2, 1, 2, 3)), /rank/);
+    assert.throws(() => call('unary', 5, f32(6), f32(6), 0), /'op'/);
+    assert.throws(() => call('unaryGrad', 3, f32(6), f32(6), f32(6)), /'op'/);
+    assert.throws(() => call('reduce', 3, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)), /'op'/);
+  });
+
+  it('reduce rejects axes out of range or repeated', () => {
+    for (const axes of [[3], [-1], [0, 0], [0, 1, 2, 0]])
+      assert.throws(
+        () => call('reduce', 0, f32(24), f32(3), i32(3, axes.length, 2, 3, 4, ...axes)),
+        Error,
+        String(axes),
+      );
+    assert.throws(() => call('reduce', 0, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0)), /axes/);
+  });
+
+  it('tile rejects reps that are not positive or missing, and ranks above 8', () => {
+    for (const reps of [[0, 1], [-1, 1], [2]])
+      assert.throws(() => call('tile', f32(6), f32(12), i32(2, 2, 3, ...reps)), Error, `reps ${reps}`);
+    assert.throws(() => call('tile', f32(6), f32(6), i32(2, 3, 2, 2, 1)));
+    assert.throws(() => call('tile', f32(1), f32(1), i32(9, ...new Array(18).fill(1))), /rank/);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { SMALL_BINARY, smallBinary } from '../src/kernels/binary_util.js';
-import { native as addonOrNull, type NativeAddon } from '../src/native.js';
+import { native as addonOrNull, BINARY_OPS, type NativeAddon } from '../src/native.js';
 import { assertSameOnBackends, randomTensor } from './helpers.js';
 
 const native = [
@@ -340,6 +340,7 @@ describe('broadcast binary ops match cpu', () => {
     ['sub', tf.sub],
     ['mul', tf.mul],
     ['div', tf.div],
+    ['squaredDifference', tf.squaredDifference],
   ];
   for (const [aShape, bShape] of shapes) {
     it(`[${aShape}] with [${bShape}]`, () => {
@@ -348,6 +349,28 @@ describe('broadcast binary ops match cpu', () => {
       }
     });
   }
+  it('rank 9, above what the native kernels take, runs on the cpu kernels with the same values', () => {
+    const shape = [1, 2, 1, 1, 1, 1, 1, 2, 3];
+    assertSameOnBackends(() => tf.add(randomTensor(shape, 1), randomTensor([3], 2)), 'add rank 9');
+    assertSameOnBackends(() => tf.sum(randomTensor(shape, 3), [1, 8]), 'sum rank 9');
+  });
+
+  it("squaredDifference has the cpu kernel's exact bits (both compute in double and round once)", () => {
+    for (const [aShape, bShape] of [
+      [[600], [600]],
+      [
+        [10, 256, 1],
+        [1, 256, 1],
+      ],
+      [[40, 9], [9]],
+    ])
+      assertSameOnBackends(
+        () => tf.squaredDifference(randomTensor(aShape, 3, 1e3), randomTensor(bShape, 5)),
+        `squaredDifference [${aShape}] [${bShape}]`,
+        0,
+      );
+  });
+
   it("small outputs, computed in JavaScript, have the native kernel's exact bits", () => {
     const addon = addonOrNull as NativeAddon;
     const special = [
@@ -366,7 +389,7 @@ describe('broadcast binary ops match cpu', () => {
       Float32Array.from({ length: n }, (_, i) =>
         i < special.length ? special[(i + seed) % special.length] : Math.sin(i * 12.9898 + seed) * 1e3,
       );
-    for (const op of ['add', 'sub', 'mul', 'div'] as const)
+    for (const op of BINARY_OPS)
       for (const [aLength, bLength] of [
         [SMALL_BINARY, SMALL_BINARY],
         [SMALL_BINARY, 1],
@@ -379,7 +402,7 @@ describe('broadcast binary ops match cpu', () => {
         const mine = new Float32Array(n);
         const theirs = new Float32Array(n);
         assert.ok(smallBinary(op, a, b, mine));
-        addon.binary({ op, a, aShape: [aLength], b, bShape: [bLength], out: theirs });
+        addon.binary(BINARY_OPS.indexOf(op), a, b, theirs, Int32Array.of(1, 1, aLength, bLength));
         for (let i = 0; i < n; i++)
           assert.ok(
             Object.is(mine[i], theirs[i]),

@@ -47,7 +47,7 @@ const training = `
   const calls = { unaryGrad: 0, batchNormGrad: 0, conv2dBackpropInput: 0 };
   for (const name of Object.keys(calls)) {
     const original = native[name];
-    native[name] = (p) => { calls[name]++; original(p); };
+    native[name] = (...args) => { calls[name]++; original(...args); };
   }
   const random = (shape, seed) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 

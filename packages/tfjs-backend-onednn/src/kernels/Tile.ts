@@ -2,15 +2,25 @@ import { Tile, type TileAttrs } from '@tensorflow/tfjs-core';
 import {
   addon,
   cpuBackend,
+  deferredBroadcastOutput,
   f32,
   fallback,
   type Inputs,
   type KernelArgs,
   MAX_SHAPE_RANK,
   outputArray,
+  packDims,
   registerNativeKernel,
   sizeOf,
 } from './util.js';
+
+/**
+ * Outputs of at least this many elements that only repeat x along its size-1 axes (tfjs's
+ * broadcastTo, which the gradients of Mean and Sum use to spread a per-channel value over an
+ * activation) are deferred: binary arithmetic and UnaryGrad read the small x instead, and the
+ * full array is made only if another kernel reads it.
+ */
+export const DEFERRED_BROADCAST_MIN = 1 << 14;
 
 export function tile(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
@@ -19,11 +29,16 @@ export function tile(args: KernelArgs) {
   const xValues = f32(backend, x);
   if (xValues === null || x.shape.length > MAX_SHAPE_RANK || reps.length !== x.shape.length)
     return fallback(Tile, args);
-  const outShape = x.shape.map((d, i) => d * reps[i]);
+  const shape = [...x.shape];
+  const repeats = [...reps];
+  const outShape = shape.map((d, i) => d * repeats[i]);
   const size = sizeOf(outShape);
   if (size === 0) return fallback(Tile, args);
+  const fill = (out: Float32Array) => addon().tile(xValues, out, packDims(shape.length, shape, repeats));
+  if (size >= DEFERRED_BROADCAST_MIN && shape.every((d, i) => d === 1 || repeats[i] === 1))
+    return deferredBroadcastOutput(backend, outShape, xValues, shape, fill);
   const out = outputArray(backend, size);
-  addon().tile({ x: xValues, shape: [...x.shape], reps: [...reps], out });
+  fill(out);
   return backend.makeTensorInfo(outShape, 'float32', out);
 }
 

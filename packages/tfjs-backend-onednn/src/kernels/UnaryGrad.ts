@@ -1,4 +1,14 @@
-import { addon, cpuBackend, f32, type Inputs, type KernelArgs, outputArray, registerNativeKernel } from './util.js';
+import { UNARY_GRAD_OPS, type UnaryGradOp } from '../native.js';
+import {
+  addon,
+  broadcastSourceOf,
+  cpuBackend,
+  f32,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 /**
  * The gradient of Relu, Tanh or Square (attr `op`) from dy and the tensor tfjs saves for it (the
@@ -9,16 +19,31 @@ export const UnaryGrad = 'OneDnnUnaryGrad';
 
 export function unaryGrad(args: KernelArgs) {
   const { dy, x } = args.inputs as Inputs<'dy' | 'x'>;
-  const { op } = args.attrs as unknown as { op: 'relu' | 'tanh' | 'square' };
+  const { op } = args.attrs as unknown as { op: UnaryGradOp };
+  const code = UNARY_GRAD_OPS.indexOf(op);
+  if (code < 0) throw new Error(`${UnaryGrad}: unknown op '${op}'; expected one of ${UNARY_GRAD_OPS.join(', ')}`);
   const backend = cpuBackend(args);
-  const dyValues = f32(backend, dy);
+  // dy spread over leading axes (the gradient of a mean, e.g. BatchNorm's variance) is read as the
+  // array it repeats; reading its values would make the full array.
+  const source = broadcastSourceOf(backend, dy);
+  const dyValues =
+    source !== null && repeatsAlongLeadingAxes(source.shape, dy.shape) ? source.values : f32(backend, dy);
   const xValues = f32(backend, x);
   if (dyValues === null || xValues === null) {
     throw new Error(`${UnaryGrad}: expects non-empty float32 dy and x`);
   }
-  const out = outputArray(backend, dyValues.length);
-  addon().unaryGrad({ op, dy: dyValues, x: xValues, out });
+  const out = outputArray(backend, xValues.length);
+  addon().unaryGrad(code, dyValues, xValues, out);
   return backend.makeTensorInfo(dy.shape, 'float32', out);
+}
+
+/** True when `shape` is 1 on some leading axes of `full` and equal to it on the rest. */
+function repeatsAlongLeadingAxes(shape: readonly number[], full: readonly number[]): boolean {
+  if (shape.length !== full.length) return false;
+  let i = 0;
+  while (i < shape.length && shape[i] === 1) i++;
+  for (let j = i; j < shape.length; j++) if (shape[j] !== full[j]) return false;
+  return true;
 }
 
 registerNativeKernel(UnaryGrad, unaryGrad);

@@ -22,6 +22,7 @@ import './Relu.js';
 import './Slice.js';
 import './Softmax.js';
 import './Square.js';
+import './SquaredDifference.js';
 import './Step.js';
 import './Sub.js';
 import './Sum.js';

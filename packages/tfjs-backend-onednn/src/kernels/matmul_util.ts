@@ -1,5 +1,5 @@
 import { broadcast_util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { addon, cpuBackend, f32, isChannelBias, type KernelArgs, outputArray, sizeOf } from './util.js';
+import { addon, cpuBackend, f32, isChannelBias, type KernelArgs, outputArray, packDims, sizeOf } from './util.js';
 
 /** a·b with optional channel bias and relu, natively; null when the inputs are outside what the addon takes. */
 export function nativeMatMul(
@@ -37,19 +37,12 @@ export function nativeMatMul(
     biasValues = values;
   }
   const out = outputArray(backend, batch * m * n);
-  addon().matMul({
-    a: aValues,
-    b: bValues,
+  addon().matMul(
+    packDims(batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, relu ? 1 : 0),
+    aValues,
+    bValues,
     out,
-    batchA,
-    batchB,
-    m,
-    n,
-    k,
-    transposeA,
-    transposeB,
-    bias: biasValues,
-    relu,
-  });
+    biasValues,
+  );
   return backend.makeTensorInfo(outShape, 'float32', out);
 }

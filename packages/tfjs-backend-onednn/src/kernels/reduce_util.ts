@@ -1,10 +1,21 @@
 import { backend_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { addon, cpuBackend, f32, fallback, type KernelArgs, outputArray, sizeOf } from './util.js';
+import { REDUCE_OPS, type ReduceOp } from '../native.js';
+import {
+  addon,
+  cpuBackend,
+  f32,
+  fallback,
+  type KernelArgs,
+  MAX_NATIVE_RANK,
+  outputArray,
+  packDims,
+  sizeOf,
+} from './util.js';
 
 /** A float32 reduction over any axes natively; other dtypes and empty tensors go to the cpu kernel. */
 export function nativeReduce(
   kernelName: string,
-  op: 'sum' | 'mean' | 'max',
+  op: ReduceOp,
   args: KernelArgs,
   x: TensorInfo,
   axis: number | number[] | undefined,
@@ -12,11 +23,11 @@ export function nativeReduce(
 ) {
   const backend = cpuBackend(args);
   const xValues = f32(backend, x);
-  if (xValues === null) return fallback(kernelName, args);
+  if (xValues === null || x.shape.length > MAX_NATIVE_RANK) return fallback(kernelName, args);
   const axes = [...new Set(util.parseAxisParam(axis ?? [...x.shape.keys()], x.shape))].sort((p, q) => p - q);
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
   const out = outputArray(backend, sizeOf(outShape));
-  addon().reduce({ op, x: xValues, shape: x.shape, axes, out });
+  addon().reduce(REDUCE_OPS.indexOf(op), xValues, out, packDims(x.shape.length, axes.length, x.shape, axes));
   return backend.makeTensorInfo(
     keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
     'float32',

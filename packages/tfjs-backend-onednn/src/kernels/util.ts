@@ -1,9 +1,19 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  type DataId,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  registerKernel,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { BufferPool } from '../buffer_pool.js';
 import { type ConvParams, type NativeAddon, native, type PoolParams } from '../native.js';
 
 export const BACKEND_NAME = 'onednn';
+
+/** The highest rank any native kernel takes (kMaxRank in native/common.h); higher ranks run on cpu. */
+export const MAX_NATIVE_RANK = 8;
 
 /** The highest rank the native shape kernels (tile, slice, pad) take; higher ranks run on cpu. */
 export const MAX_SHAPE_RANK = 6;
@@ -34,6 +44,24 @@ export function f32(backend: MathBackendCPU, t: TensorInfo | undefined): Float32
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * The Int32Array the positional entry points read sizes and flags from, shared by every call: a
+ * call reads it before it returns. A fresh one per call would cost more than the call: V8 keeps a
+ * typed array that small inside its heap and moves its bytes out when N-API asks for them.
+ */
+const DIMS = new Int32Array(32);
+
+/** `parts` (numbers and shapes, in order) written into the shared dims array. */
+export function packDims(...parts: (number | readonly number[])[]): Int32Array {
+  let k = 0;
+  for (const part of parts) {
+    if (typeof part === 'number') DIMS[k++] = part;
+    else for (const d of part) DIMS[k++] = d;
+  }
+  if (k > DIMS.length) throw new Error(`tfjs-backend-onednn: ${k} sizes for one native call; at most ${DIMS.length}`);
+  return DIMS;
 }
 
 /** Registers a kernel for the onednn backend when the addon is loaded. */
@@ -139,6 +167,21 @@ export function isChannelBias(shape: readonly number[], n: number, outRank: numb
   return shape[shape.length - 1] === n && sizeOf(shape) === n;
 }
 
+/**
+ * Where `t` is an unread broadcast on the onednn backend (see OneDnnBackend.deferredBroadcast), the
+ * array it repeats and that array's shape, so that a kernel that broadcasts anyway reads it instead
+ * of making the full one; null otherwise, and for a reshaped view of such a tensor.
+ */
+export function broadcastSourceOf(
+  backend: MathBackendCPU,
+  t: TensorInfo,
+): { values: Float32Array; shape: number[] } | null {
+  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
+  const source = deferring.broadcastSource?.(t.dataId) ?? null;
+  if (source === null || source.broadcastShape.length !== t.shape.length) return null;
+  return source.broadcastShape.every((d, i) => d === t.shape[i]) ? source : null;
+}
+
 /** Kernel inputs with the named tensors present. */
 export type Inputs<K extends string> = Record<K, TensorInfo>;
 
@@ -171,6 +214,31 @@ export function deferredOutput(
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
+/**
+ * A float32 output of `shape` that repeats `source` (of `sourceShape`) and that `compute` fills:
+ * deferred on the onednn backend, where kernels that broadcast read the source instead (see
+ * OneDnnBackend.deferredBroadcast); computed now elsewhere.
+ */
+export function deferredBroadcastOutput(
+  backend: MathBackendCPU,
+  shape: number[],
+  source: Float32Array,
+  sourceShape: number[],
+  compute: (out: Float32Array) => void,
+): TensorInfo {
+  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
+  if (deferring.deferredBroadcast !== undefined)
+    return deferring.deferredBroadcast(shape, source, sourceShape, compute);
+  return deferredOutput(backend, shape, [source], compute);
+}
+
 interface DeferringBackend {
   deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
+  deferredBroadcast(
+    shape: number[],
+    source: Float32Array,
+    sourceShape: number[],
+    compute: (out: Float32Array) => void,
+  ): TensorInfo;
+  broadcastSource(dataId: DataId): { values: Float32Array; shape: number[]; broadcastShape: number[] } | null;
 }
