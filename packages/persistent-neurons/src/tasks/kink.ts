@@ -34,8 +34,9 @@ export class KinkTask implements TrainingTask {
   readonly replicaAxis = true;
   readonly metric = { name: 'mse', higherIsBetter: false };
   readonly stepsPerEpoch: number;
-  private readonly trainX: tf.Tensor1D;
-  private readonly trainY: tf.Tensor1D;
+  /** [n, 1]: a gather by a [replicas, batch] index gives the model's [replicas, batch, 1] directly. */
+  private readonly trainX: tf.Tensor2D;
+  private readonly trainY: tf.Tensor2D;
   private readonly evalSets: Record<Split, { x: tf.Tensor3D; y: tf.Tensor3D }>;
   private order: Int32Array[] = [];
 
@@ -48,8 +49,8 @@ export class KinkTask implements TrainingTask {
   ) {
     this.model = new ReplicatedMlp([1, ...hidden, 1], replicaSeeds);
     this.stepsPerEpoch = Math.ceil(data.train.x.length / batchSize);
-    this.trainX = tf.tensor1d(data.train.x);
-    this.trainY = tf.tensor1d(data.train.y);
+    this.trainX = tf.tensor2d(data.train.x, [data.train.x.length, 1]);
+    this.trainY = tf.tensor2d(data.train.y, [data.train.y.length, 1]);
     const asSet = ({ x, y }: { x: Float32Array; y: Float32Array }) => ({
       x: tf.tensor3d(x, [1, x.length, 1]),
       y: tf.tensor3d(y, [1, y.length, 1]),
@@ -77,8 +78,8 @@ export class KinkTask implements TrainingTask {
       const indices = new Int32Array(this.replicas * size);
       for (const [r, order] of this.order.entries()) indices.set(order.subarray(start, start + size), r * size);
       const index = tf.tensor2d(indices, [this.replicas, size], 'int32');
-      const x = tf.expandDims(tf.gather(this.trainX, index), 2) as tf.Tensor3D;
-      const y = tf.expandDims(tf.gather(this.trainY, index), 2);
+      const x = tf.gather<tf.Tensor>(this.trainX, index) as tf.Tensor3D;
+      const y = tf.gather(this.trainY, index);
       return tf.mean(tf.squaredDifference(this.model.predict(x), y), [1, 2]) as tf.Tensor1D;
     });
   }
