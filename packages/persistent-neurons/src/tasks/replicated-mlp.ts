@@ -55,13 +55,16 @@ export class ReplicatedMlp {
     return tf.tidy(() => {
       let activation: tf.Tensor3D =
         inputs.shape[0] === 1 && this.replicas > 1 ? tf.tile(inputs, [this.replicas, 1, 1]) : inputs;
-      const ones = tf.ones([this.replicas, activation.shape[1], 1]);
+      // tfjs's cpu backend adds broadcast shapes element by element with index arithmetic,
+      // several times slower than a matMul that spreads the bias over the batch: xW + 1·b there,
+      // xW + b (one op fewer, forward and backward) on backends that broadcast natively. The
+      // two give the same bits (1·b is b exactly).
+      const ones = tf.getBackend() === 'cpu' ? tf.ones([this.replicas, activation.shape[1], 1]) : null;
       this.layerNames.forEach((_, i) => {
         const kernel = this.weights[2 * i].variable;
         const bias = this.weights[2 * i + 1].variable;
-        // xW + 1·b: tfjs's cpu backend adds broadcast shapes element by element with index
-        // arithmetic, several times slower than a matMul that spreads the bias over the batch.
-        const preActivation = tf.add(tf.matMul(activation, kernel), tf.matMul(ones, bias)) as tf.Tensor3D;
+        const product = tf.matMul(activation, kernel);
+        const preActivation = tf.add(product, ones === null ? bias : tf.matMul(ones, bias)) as tf.Tensor3D;
         activation = i === this.layerNames.length - 1 ? preActivation : tf.relu(preActivation);
       });
       return activation;
