@@ -27,10 +27,8 @@ export function gatherV2(args: KernelArgs) {
   const dim = x.shape[a];
   const index = backend.data.get(indices.dataId).values as ArrayLike<number>;
   for (let i = 0; i < index.length; i++)
-    util.assert(
-      index[i] <= dim - 1 && index[i] >= 0,
-      () => `GatherV2: the index value ${index[i]} is not in [0, ${dim - 1}]`,
-    );
+    if (!(index[i] >= 0 && index[i] <= dim - 1))
+      throw new Error(`GatherV2: the index value ${index[i]} is not in [0, ${dim - 1}]`);
   const outer = sizeOf(x.shape.slice(0, a));
   const inner = sizeOf(x.shape.slice(a + 1));
   const n = index.length;
