@@ -42,6 +42,17 @@ type NativeGradFunc = (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => Deri
 
 const wrapped = new WeakSet<GradFunc>();
 
+/** Ops whose saved tensors and output gradients hold fewer elements than this keep them to the end. */
+export const RELEASE_MIN_ELEMENTS = 1 << 15;
+
+/** The elements an op's gradient call holds: its output gradients and its saved tensors. */
+function holds(dy: Tensor | Tensor[], saved: Tensor[]): number {
+  let total = 0;
+  for (const t of Array.isArray(dy) ? dy : [dy]) total += t?.size ?? 0;
+  for (const t of saved) total += t?.size ?? 0;
+  return total;
+}
+
 /** Wraps the registered gradient of `kernelName` (once), with a faster one on onednn where given. */
 function override(kernelName: string, native?: NativeGradFunc): void {
   const original = getGradient(kernelName);
@@ -50,7 +61,10 @@ function override(kernelName: string, native?: NativeGradFunc): void {
     // A tape recording the backward pass (higher-order gradients) needs every tensor, and ops
     // that have gradients themselves: the native gradient kernels have none.
     if (getBackend() !== BACKEND_NAME || recordingBackwardPass()) return original.gradFunc(dy, saved, attrs);
-    return releasingAfter(dy, saved, () => native?.(dy as Tensor, saved, attrs) ?? original.gradFunc(dy, saved, attrs));
+    const compute = () => native?.(dy as Tensor, saved, attrs) ?? original.gradFunc(dy, saved, attrs);
+    // Releasing early pays where an op holds large tensors; for small ones its bookkeeping costs
+    // more than the memory is worth (a tenth of a kink-net step), and tfjs frees them at the end.
+    return holds(dy, saved) < RELEASE_MIN_ELEMENTS ? compute() : releasingAfter(dy, saved, compute);
   };
   wrapped.add(gradFunc);
   registerGradient({ ...original, gradFunc });
