@@ -8,6 +8,7 @@ import {
   type KernelArgs,
   outputArray,
   registerNativeKernel,
+  sizeOf,
 } from './util.js';
 
 /**
@@ -29,8 +30,8 @@ export function unaryGrad(args: KernelArgs) {
   const dyValues =
     source !== null && repeatsAlongLeadingAxes(source.shape, dy.shape) ? source.values : f32(backend, dy);
   const xValues = f32(backend, x);
-  if (dyValues === null || xValues === null) {
-    throw new Error(`${UnaryGrad}: expects non-empty float32 dy and x`);
+  if (dyValues === null || xValues === null || sizeOf(dy.shape) !== xValues.length) {
+    throw new Error(`${UnaryGrad}: expects non-empty float32 dy and x of one size`);
   }
   const out = outputArray(backend, xValues.length);
   addon().unaryGrad(code, dyValues, xValues, out);
