@@ -130,8 +130,9 @@ inline std::vector<int64_t> GetShape(Napi::Object params, const char* name) {
 // binary, unary, unaryGrad, reduce, tile). node-addon-api reads them all with one
 // napi_get_cb_info, where a parameter object costs a property lookup per field and a Node-API call
 // per element of every shape array (a whole 16-element binary call: 1.0–1.2 µs that way, 0.33–0.42
-// µs this way). Sizes and flags come as the leading values of one Int32Array. Nothing here runs JavaScript, so no getter can detach a buffer
-// whose address a call holds. Messages are built only on failure.
+// µs this way). Sizes and flags come as the leading values of one Int32Array. Nothing here runs
+// JavaScript, so no getter can detach a buffer whose address a call holds. Messages are built only
+// on failure.
 class Positional {
  public:
   Positional(const Napi::CallbackInfo& info, const char* fn, size_t count) : info_(info), fn_(fn) {

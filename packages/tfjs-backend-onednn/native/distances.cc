@@ -125,7 +125,8 @@ Layout GetLayout(Napi::Object p, bool withGrad, const char* dataName, F32* data)
     tensor.group = check(t[2], 0, layout.groups - 1, i, "group");
     tensor.perUnit = check(t[3], 0, 1, i, "perUnit") == 1;
     if (tensor.perUnit && tensor.group + tensor.units > layout.groups)
-      Fail(env, "tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
+      Fail(env,
+           "tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
     const int64_t size = CheckedProduct(env, {layout.replicas, tensor.rest, tensor.units});
     auto expect = [&](const F32& buffer, int64_t expected, const char* what) {
       if (buffer.length != expected)

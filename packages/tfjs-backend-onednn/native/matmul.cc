@@ -9,9 +9,10 @@ namespace onednn_backend {
 namespace {
 
 // matMul(dims, a, b, out, bias): dims is an Int32Array starting [batchA, batchB, m, n, k,
-// transposeA, transposeB, relu] (flags 0 or 1; what follows is not read); a: [batchA, m, k] ([batchA, k, m] when transposeA), b: [batchB,
-// k, n] ([batchB, n, k] when transposeB), out: [max(batchA, batchB), m, n]; bias: n values added to
-// every row, or undefined. batchA and batchB must be equal or one of them 1.
+// transposeA, transposeB, relu] (flags 0 or 1; what follows is not read); a: [batchA, m, k]
+// ([batchA, k, m] when transposeA), b: [batchB, k, n] ([batchB, n, k] when transposeB), out:
+// [max(batchA, batchB), m, n]; bias: n values added to every row, or undefined. batchA and batchB
+// must be equal or one of them 1.
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const Positional args(info, "matMul", 5);
   Napi::Env env = args.Env();

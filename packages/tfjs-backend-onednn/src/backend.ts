@@ -153,11 +153,12 @@ export class OneDnnBackend extends MathBackendCPU {
     return info;
   }
 
-  /** The array an unread `deferredBroadcast` output repeats, and its shape; null for any other tensor. */
+  /**
+   * The array an unread `deferredBroadcast` output repeats, and its shape; null for any other
+   * tensor (settling an entry, by a read or its disposal, forgets its source).
+   */
   broadcastSource(dataId: DataId): BroadcastSource | null {
-    if (!this.data.has(dataId)) return null;
-    const entry: Entry = this.data.get(dataId);
-    return this.unsettled.has(entry) ? (this.broadcasts.get(entry) ?? null) : null;
+    return this.data.has(dataId) ? (this.broadcasts.get(this.data.get(dataId)) ?? null) : null;
   }
 
   /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */

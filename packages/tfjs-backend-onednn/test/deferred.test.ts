@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
+import { DEFERRED_BROADCAST_MIN } from '../src/kernels/util.js';
 import { native } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
 
@@ -89,8 +90,8 @@ describe(
   'deferred broadcasts (tfjs broadcastTo, as the gradients of Mean and Sum spread dy)',
   { skip: native === null },
   () => {
-    // At DEFERRED_BROADCAST_MIN elements: smaller broadcasts are made at once.
-    const big = [4, 16, 16, 16];
+    // Exactly DEFERRED_BROADCAST_MIN elements: smaller broadcasts are made at once.
+    const big = [4, 16, 16, DEFERRED_BROADCAST_MIN / (4 * 16 * 16)];
     const channel = [1, 1, 1, 16];
 
     it('binary arithmetic and UnaryGrad read the small array, with the same bits as the full one', () => {

@@ -2,6 +2,7 @@ import { Tile, type TileAttrs } from '@tensorflow/tfjs-core';
 import {
   addon,
   cpuBackend,
+  DEFERRED_BROADCAST_MIN,
   deferredBroadcastOutput,
   f32,
   fallback,
@@ -13,14 +14,6 @@ import {
   registerNativeKernel,
   sizeOf,
 } from './util.js';
-
-/**
- * Outputs of at least this many elements that only repeat x along its size-1 axes (tfjs's
- * broadcastTo, which the gradients of Mean and Sum use to spread a per-channel value over an
- * activation) are deferred: binary arithmetic and UnaryGrad read the small x instead, and the
- * full array is made only if another kernel reads it.
- */
-export const DEFERRED_BROADCAST_MIN = 1 << 14;
 
 export function tile(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
@@ -35,6 +28,7 @@ export function tile(args: KernelArgs) {
   const size = sizeOf(outShape);
   if (size === 0) return fallback(Tile, args);
   const fill = (out: Float32Array) => addon().tile(xValues, out, packDims(shape.length, shape, repeats));
+  // Only repeating x along its size-1 axes: tfjs's broadcastTo (see deferredBroadcastOutput).
   if (size >= DEFERRED_BROADCAST_MIN && shape.every((d, i) => d === 1 || repeats[i] === 1))
     return deferredBroadcastOutput(backend, outShape, xValues, shape, fill);
   const out = outputArray(backend, size);

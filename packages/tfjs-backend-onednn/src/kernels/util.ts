@@ -7,6 +7,7 @@ import {
   registerKernel,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { BroadcastSource } from '../backend.js';
 import type { BufferPool } from '../buffer_pool.js';
 import { type ConvParams, type NativeAddon, native, type PoolParams } from '../native.js';
 
@@ -170,12 +171,11 @@ export function isChannelBias(shape: readonly number[], n: number, outRank: numb
 /**
  * Where `t` is an unread broadcast on the onednn backend (see OneDnnBackend.deferredBroadcast), the
  * array it repeats and that array's shape, so that a kernel that broadcasts anyway reads it instead
- * of making the full one; null otherwise, and for a reshaped view of such a tensor.
+ * of making the full one; null otherwise, and for a reshaped view of such a tensor. Tensors below
+ * DEFERRED_BROADCAST_MIN elements never are one: they are not looked up (every binary op asks).
  */
-export function broadcastSourceOf(
-  backend: MathBackendCPU,
-  t: TensorInfo,
-): { values: Float32Array; shape: number[] } | null {
+export function broadcastSourceOf(backend: MathBackendCPU, t: TensorInfo): BroadcastSource | null {
+  if (sizeOf(t.shape) < DEFERRED_BROADCAST_MIN) return null;
   const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
   const source = deferring.broadcastSource?.(t.dataId) ?? null;
   if (source === null || source.broadcastShape.length !== t.shape.length) return null;
@@ -215,6 +215,14 @@ export function deferredOutput(
 }
 
 /**
+ * Tile outputs of at least this many elements that only repeat their input along its size-1 axes
+ * (tfjs's broadcastTo, which the gradients of Mean and Sum use to spread a per-channel value over
+ * an activation) are deferred: binary arithmetic and UnaryGrad read the small input instead, and
+ * the full array is made only if another kernel reads it.
+ */
+export const DEFERRED_BROADCAST_MIN = 1 << 14;
+
+/**
  * A float32 output of `shape` that repeats `source` (of `sourceShape`) and that `compute` fills:
  * deferred on the onednn backend, where kernels that broadcast read the source instead (see
  * OneDnnBackend.deferredBroadcast); computed now elsewhere.
@@ -240,5 +248,5 @@ interface DeferringBackend {
     sourceShape: number[],
     compute: (out: Float32Array) => void,
   ): TensorInfo;
-  broadcastSource(dataId: DataId): { values: Float32Array; shape: number[]; broadcastShape: number[] } | null;
+  broadcastSource(dataId: DataId): BroadcastSource | null;
 }
