@@ -120,6 +120,17 @@ describe(
       }
     });
 
+    it('is not deferred below DEFERRED_BROADCAST_MIN elements', () => {
+      tf.setBackend('onednn');
+      const small = [4, 16, 16, big[3] / 2];
+      const tiles = countTiles(() =>
+        tf.tidy(() =>
+          tf.add(randomTensor(small, 2), tf.broadcastTo(randomTensor([1, 1, 1, small[3]], 1), small)).dataSync(),
+        ),
+      );
+      assert.equal(tiles, 1);
+    });
+
     it('is made full size, with the right values, where a kernel reads it or it was reshaped', () => {
       const run = () => {
         const s = randomTensor(channel, 3);
