@@ -141,7 +141,12 @@ class Positional {
                            std::to_string(info.Length()));
   }
 
+  // For an entry point whose argument count follows from its leading arguments (it checks the count itself).
+  Positional(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+
   Napi::Env Env() const { return info_.Env(); }
+  size_t Length() const { return info_.Length(); }
+  Napi::Value operator[](size_t i) const { return info_[i]; }
 
   [[noreturn]] void Fail(const std::string& message) const {
     onednn_backend::Fail(info_.Env(), std::string(fn_) + ": " + message);

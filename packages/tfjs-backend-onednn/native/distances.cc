@@ -39,78 +39,56 @@ struct Layout {
   int64_t elements = 0;
 };
 
-// The items of p[name], an array of `count` values. Every value of a call is read before any
-// buffer's address is taken: a getter that a read runs could otherwise detach a buffer in hand.
-std::vector<Napi::Value> GetItems(Napi::Object p, const char* name, uint32_t count) {
-  Napi::Env env = p.Env();
-  Napi::Value value = p.Get(name);
-  if (!value.IsArray()) Fail(env, std::string("'") + name + "' must be an array of Float32Arrays");
-  auto array = value.As<Napi::Array>();
-  if (array.Length() != count)
-    Fail(env, std::string("'") + name + "' has " + std::to_string(array.Length()) + " arrays, 'layout' describes " +
-                  std::to_string(count));
-  std::vector<Napi::Value> items(count);
-  for (uint32_t i = 0; i < count; ++i) items[i] = array.Get(i);
-  return items;
-}
-
-// p[name] (index < 0) or p[name][index] as a Float32Array. Messages are built only on failure:
-// this runs for every tensor of every call.
-F32 AsF32(Napi::Env env, Napi::Value value, const char* name, int64_t index = -1) {
+// Argument `index` ('list[i]') as a Float32Array; the message is built only on failure (this runs
+// for every tensor of every call).
+F32 TensorArgument(const Positional& args, size_t index, const char* list, uint32_t i) {
   F32 out;
-  if (!ToF32(value, &out))
-    Fail(env, std::string("'") + name + "'" + (index < 0 ? "" : "[" + std::to_string(index) + "]") +
-                  " must be a Float32Array");
+  if (!ToF32(args[index], &out))
+    args.Fail("argument " + std::to_string(index) + " ('" + list + "[" + std::to_string(i) +
+              "]') must be a Float32Array");
   return out;
 }
 
-std::vector<F32> AsF32List(Napi::Env env, const std::vector<Napi::Value>& items, const char* name) {
-  std::vector<F32> list;
-  list.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i)
-    list.push_back(AsF32(env, items[i], name, static_cast<int64_t>(i)));
-  return list;
-}
-
-// Reads and checks {layout, x, refs} and, for the gradient, {dx[, base]}, and the Float32Array
-// p[dataName] (`out` or `dy`) into *data. `layout` is an Int32Array: replicas, references, groups,
-// then per tensor rest, units, group, perUnit (0 or 1); x, refs, dx and base are arrays of one
-// Float32Array per tensor. Arrays and indices rather than an object per tensor: the call reads a
-// few properties however many tensors it has (this kernel runs every training step).
-Layout GetLayout(Napi::Object p, bool withGrad, const char* dataName, F32* data) {
-  Napi::Env env = p.Env();
-  Napi::Value layoutValue = p.Get("layout");
-  if (!layoutValue.IsTypedArray() || layoutValue.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    Fail(env, "'layout' must be an Int32Array");
-  auto numbers = layoutValue.As<Napi::Int32Array>();
-  const size_t length = numbers.ElementLength();
+// Reads and checks the arguments of both entry points, positional: `layout`, an Int32Array of
+// replicas, references, groups, then per tensor rest, units, group and perUnit (0 or 1); the
+// Float32Array `dataName` (`out` or `dy`) into *data; then one Float32Array per tensor for each of
+// x, refs and, for the gradient, dx and optionally base (n each, in that order). Arguments, not
+// arrays in a parameter object: node-addon-api reads them all at once, where every array element
+// would cost a Node-API call (this kernel runs every training step). Nothing here runs JavaScript,
+// so no getter can detach a buffer whose address the call holds.
+Layout GetLayout(const Positional& args, bool withGrad, const char* dataName, F32* data) {
+  if (args.Length() < 1) args.Fail("expected 'layout' first");
+  const std::vector<int64_t> l = args.Ints(0, "layout");
+  const size_t length = l.size();
   if (length < 7 || (length - 3) % 4 != 0)
-    Fail(env, "'layout' must hold replicas, references, groups and 4 numbers per tensor (at least one)");
+    args.Fail("'layout' must hold replicas, references, groups and 4 numbers per tensor (at least one)");
   const uint32_t n = static_cast<uint32_t>((length - 3) / 4);
-  const std::vector<Napi::Value> xItems = GetItems(p, "x", n);
-  const std::vector<Napi::Value> refItems = GetItems(p, "refs", n);
-  std::vector<Napi::Value> dxItems;
-  std::vector<Napi::Value> baseItems;
-  if (withGrad) {
-    dxItems = GetItems(p, "dx", n);
-    if (Has(p, "base")) baseItems = GetItems(p, "base", n);
-  }
-  Napi::Value dataValue = p.Get(dataName);
-  // From here on no JavaScript runs: the addresses taken below stay valid for the whole call.
-  if (numbers.ElementLength() != length) Fail(env, "'layout' changed size while the call read its arguments");
-  const std::vector<int32_t> l(numbers.Data(), numbers.Data() + length);
-  *data = AsF32(env, dataValue, dataName);
-  const std::vector<F32> xs = AsF32List(env, xItems, "x");
-  const std::vector<F32> refs = AsF32List(env, refItems, "refs");
-  const std::vector<F32> dxs = AsF32List(env, dxItems, "dx");
-  const std::vector<F32> bases = AsF32List(env, baseItems, "base");
+  const size_t lists = (args.Length() - 2) / n;
+  const bool countOk =
+      args.Length() >= 2 && (args.Length() - 2) % n == 0 && (withGrad ? lists == 3 || lists == 4 : lists == 2);
+  if (!countOk)
+    args.Fail("expected layout, " + std::string(dataName) + " and " + (withGrad ? "3 or 4" : "2") + " × " +
+              std::to_string(n) + " tensors (" + (withGrad ? "x, refs, dx[, base]" : "x, refs") +
+              " for the tensors 'layout' describes), got " + std::to_string(args.Length()) + " arguments");
+  *data = args.Floats(1, dataName);
+  auto list = [&](size_t part, const char* name) {
+    std::vector<F32> arrays;
+    arrays.reserve(n);
+    for (uint32_t i = 0; i < n; ++i) arrays.push_back(TensorArgument(args, 2 + part * n + i, name, i));
+    return arrays;
+  };
+  const std::vector<F32> xs = list(0, "x");
+  const std::vector<F32> refs = list(1, "refs");
+  const std::vector<F32> dxs = withGrad ? list(2, "dx") : std::vector<F32>();
+  const std::vector<F32> bases = withGrad && lists == 4 ? list(3, "base") : std::vector<F32>();
+  Napi::Env env = args.Env();
   Layout layout;
   // tensor < 0: a header field. The message is built only on failure.
-  auto check = [&](int32_t value, int64_t min, int64_t max, int64_t tensor, const char* field) -> int64_t {
+  auto check = [&](int64_t value, int64_t min, int64_t max, int64_t tensor, const char* field) -> int64_t {
     if (value < min || value > max)
-      Fail(env, (tensor < 0 ? std::string() : "tensor " + std::to_string(tensor) + ": ") + "'" + field +
-                    "' must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
-                    std::to_string(value));
+      args.Fail((tensor < 0 ? std::string() : "tensor " + std::to_string(tensor) + ": ") + "'" + field +
+                "' must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
+                std::to_string(value));
     return value;
   };
   layout.replicas = check(l[0], 1, kMaxDim, -1, "replicas");
@@ -118,19 +96,18 @@ Layout GetLayout(Napi::Object p, bool withGrad, const char* dataName, F32* data)
   layout.groups = check(l[2], 1, kMaxDim, -1, "groups");
   int64_t rows = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    const int32_t* t = l.data() + 3 + 4 * i;
+    const int64_t* t = l.data() + 3 + 4 * i;
     Tensor tensor;
     tensor.rest = check(t[0], 1, kMaxDim, i, "rest");
     tensor.units = check(t[1], 1, kMaxDim, i, "units");
     tensor.group = check(t[2], 0, layout.groups - 1, i, "group");
     tensor.perUnit = check(t[3], 0, 1, i, "perUnit") == 1;
     if (tensor.perUnit && tensor.group + tensor.units > layout.groups)
-      Fail(env,
-           "tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
+      args.Fail("tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
     const int64_t size = CheckedProduct(env, {layout.replicas, tensor.rest, tensor.units});
     auto expect = [&](const F32& buffer, int64_t expected, const char* what) {
       if (buffer.length != expected)
-        Fail(env, "tensor " + std::to_string(i) + ": '" + what + "' has " + std::to_string(buffer.length) +
+        args.Fail("tensor " + std::to_string(i) + ": '" + what + "' has " + std::to_string(buffer.length) +
                       " elements, expected " + std::to_string(expected));
     };
     expect(xs[i], size, "x");
@@ -167,17 +144,17 @@ void ForRows(const Layout& layout, int64_t begin, int64_t end, Fn fn) {
   }
 }
 
-// groupedSquaredDistances({layout, x, refs, out}): out[j, r, g] is the sum of
+// groupedSquaredDistances(layout, out, x_0 … x_{n−1}, refs_0 … refs_{n−1}): out[j, r, g] is the sum of
 // (x − ref_j)² over the elements of replica r in group g.
 Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "groupedSquaredDistances");
+  const Positional args(info, "groupedSquaredDistances");
   F32 out;
-  Layout layout = GetLayout(p, false, "out", &out);
+  Layout layout = GetLayout(args, false, "out", &out);
   const int64_t R = layout.replicas;
   const int64_t J = layout.references;
   const int64_t G = layout.groups;
-  ExpectLength(env, out, CheckedProduct(env, {J, R, G}), "out");
+  args.ExpectLength(out, CheckedProduct(env, {J, R, G}), "out");
   const int64_t rows = layout.rowStart.back();
   const int threads = omp_get_max_threads();
   // One accumulator per thread, in double: groups can hold millions of elements.
@@ -186,7 +163,7 @@ Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   try {
     for (auto& acc : partial) acc.assign(J * R * G, 0.0);
   } catch (const std::bad_alloc&) {
-    Fail(env, "groupedSquaredDistances: out of memory for " + std::to_string(threads) + " × " +
+    args.Fail("out of memory for " + std::to_string(threads) + " × " +
                   std::to_string(J * R * G) + " partial sums");
   }
   ParallelFor(rows, layout.elements, [&](int64_t begin, int64_t end) {
@@ -224,17 +201,17 @@ Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// groupedSquaredDistancesGrad({layout, x, refs, dx[, base], dy}):
+// groupedSquaredDistancesGrad(layout, dy, x_0 …, refs_0 …, dx_0 …[, base_0 …]):
 // dx[r, k, u] = [base[r, k, u] +] 2 Σ_j dy[j, r, group of u] · (x[r, k, u] − ref_j[r, k, u]).
 Napi::Value GroupedSquaredDistancesGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object p = ParamsObject(info, "groupedSquaredDistancesGrad");
+  const Positional args(info, "groupedSquaredDistancesGrad");
   F32 dy;
-  Layout layout = GetLayout(p, true, "dy", &dy);
+  Layout layout = GetLayout(args, true, "dy", &dy);
   const int64_t R = layout.replicas;
   const int64_t J = layout.references;
   const int64_t G = layout.groups;
-  ExpectLength(env, dy, CheckedProduct(env, {J, R, G}), "dy");
+  args.ExpectLength(dy, CheckedProduct(env, {J, R, G}), "dy");
   ParallelFor(layout.rowStart.back(), layout.elements, [&](int64_t begin, int64_t end) {
     ForRows(layout, begin, end, [&](const Tensor& t, int64_t r, int64_t k) {
       const int64_t units = t.units;

@@ -36,21 +36,15 @@ export interface PoolParams {
   padLeft: number;
 }
 
-/** One tensor of a grouped-distance call: [replicas, rest, units] and its references [references, replicas, rest, units]. */
 export interface NativeAddon {
   /**
    * `layout`: replicas, references, groups, then per tensor rest, units, group and perUnit (0/1);
-   * one Float32Array per tensor in each list (see native/distances.cc).
+   * then `out`, and one Float32Array per tensor for x, then for refs: positional, as
+   * `groupedSquaredDistances(layout, out, ...x, ...refs)` (see native/distances.cc).
    */
-  groupedSquaredDistances(p: { layout: Int32Array; x: Float32Array[]; refs: Float32Array[]; out: Float32Array }): void;
-  groupedSquaredDistancesGrad(p: {
-    layout: Int32Array;
-    x: Float32Array[];
-    refs: Float32Array[];
-    dx: Float32Array[];
-    base?: Float32Array[];
-    dy: Float32Array;
-  }): void;
+  groupedSquaredDistances(layout: Int32Array, out: Float32Array, ...tensors: Float32Array[]): void;
+  /** `groupedSquaredDistancesGrad(layout, dy, ...x, ...refs, ...dx)`, or with `...base` after `dx`. */
+  groupedSquaredDistancesGrad(layout: Int32Array, dy: Float32Array, ...tensors: Float32Array[]): void;
   /**
    * `dims` starts with batchA, batchB, m, n, k, transposeA, transposeB, relu (flags 0 or 1); `bias`
    * n values or undefined. The entry points a training step calls most (matMul, binary, unary,

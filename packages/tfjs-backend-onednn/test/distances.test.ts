@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
-import { GroupedSquaredDistances } from '../src/kernels/GroupedSquaredDistances.js';
+import { GroupedSquaredDistances, GroupedSquaredDistancesChain } from '../src/kernels/GroupedSquaredDistances.js';
 import { native } from '../src/native.js';
 import { randomValues } from './helpers.js';
 
@@ -141,6 +141,78 @@ describe('GroupedSquaredDistances', { skip: native === null ? 'the native addon 
     }
   });
 
+  it('the chain kernel: s to the host function, its slope through the gradient, in one call', async () => {
+    await tf.setBackend('onednn');
+    for (const c of Object.values(cases)) {
+      const { inputs, attrs } = inputsOf(c, 13);
+      const n = c.tensors.length;
+      const bases = c.tensors.map((t, i) => tf.tensor(randomValues(c.replicas * t.rest * t.units, 60 + i), t.shape));
+      const s = tf
+        .engine()
+        .runKernel(
+          GroupedSquaredDistances,
+          inputs as unknown as tf.NamedTensorMap,
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor;
+      const squares = s.dataSync() as Float32Array;
+      // Any function of s: here slope = sin(s), so that every group's weight differs.
+      const slope = tf.tensor(Float32Array.from(squares, Math.sin), s.shape);
+      for (const extra of [[], bases]) {
+        const seen: Float32Array[] = [];
+        const chained = tf.engine().runKernel(
+          GroupedSquaredDistancesChain,
+          [...inputs, ...extra] as unknown as tf.NamedTensorMap,
+          {
+            ...attrs,
+            slope: (given: Float32Array) => {
+              seen.push(Float32Array.from(given));
+              return Float32Array.from(given, Math.sin);
+            },
+          } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+        assert.equal(seen.length, 1, 'the host function runs once');
+        assert.deepEqual(seen[0], squares);
+        const expected = tf
+          .engine()
+          .runKernel(
+            'GroupedSquaredDistancesGrad',
+            [slope, ...inputs, ...extra] as unknown as tf.NamedTensorMap,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+        assert.equal(chained.length, n);
+        chained.forEach((dx, i) => {
+          assert.deepEqual(dx.shape, c.tensors[i].shape);
+          assert.deepEqual(dx.dataSync(), expected[i].dataSync());
+        });
+        tf.dispose([...chained, ...expected]);
+      }
+      const run = (slopeAttr: unknown) => () =>
+        tf
+          .engine()
+          .runKernel(
+            GroupedSquaredDistancesChain,
+            inputs as unknown as tf.NamedTensorMap,
+            { ...attrs, slope: slopeAttr } as unknown as tf.NamedAttrMap,
+          );
+      assert.throws(run(undefined), /attr 'slope' must be a function of the squared distances/);
+      assert.throws(
+        run(() => new Float32Array(squares.length + 1)),
+        new RegExp(`must return a Float32Array of ${squares.length} values`),
+      );
+      assert.throws(
+        run(() => Array.from(squares)),
+        /must return a Float32Array/,
+      );
+      assert.throws(
+        run(() => {
+          throw new Error('from the host function');
+        }),
+        /from the host function/,
+      );
+      tf.dispose([s, slope, ...bases, ...inputs]);
+    }
+  });
+
   it('refuses a layout that does not fit its tensors with a JS error', async () => {
     await tf.setBackend('onednn');
     const c = cases['per unit, kernel and bias sharing groups'];
@@ -178,31 +250,54 @@ describe('GroupedSquaredDistances', { skip: native === null ? 'the native addon 
     const x = [new Float32Array(12)];
     const refs = [new Float32Array(24)];
     const out = new Float32Array(8);
-    const call = (changes: Record<string, unknown>) => () =>
-      addon.groupedSquaredDistances({ layout, x, refs, out, ...changes } as Parameters<
-        typeof addon.groupedSquaredDistances
-      >[0]);
+    const args = { layout, out, x, refs };
+    // The arguments with some replaced: positional, as the kernel passes them.
+    const call = (changes: Record<string, unknown>) => () => {
+      const p = { ...args, ...changes } as Record<string, unknown>;
+      (addon.groupedSquaredDistances as (...a: unknown[]) => void)(
+        p.layout,
+        p.out,
+        ...(p.x as unknown[]),
+        ...(p.refs as unknown[]),
+      );
+    };
     call({})();
-    assert.throws(call({ layout: [1, 2, 4, 3, 4, 0, 1] }), /'layout' must be an Int32Array/);
+    assert.throws(call({ layout: [1, 2, 4, 3, 4, 0, 1] }), /argument 0 \('layout'\) must be an Int32Array/);
     assert.throws(call({ layout: layout.subarray(0, 6) }), /'layout' must hold replicas, references, groups and 4/);
     assert.throws(
       call({ layout: Int32Array.from([1, 2, 4, 3, 4, 0, 2]) }),
       /tensor 0: 'perUnit' must be an integer in \[0, 1\]/,
     );
     assert.throws(call({ layout: Int32Array.from([0, 2, 4, 3, 4, 0, 1]) }), /'replicas' must be an integer/);
-    assert.throws(call({ x: x[0] }), /'x' must be an array of Float32Arrays/);
-    assert.throws(call({ x: [new Float64Array(12)] }), /'x'\[0\] must be a Float32Array/);
-    assert.throws(call({ refs: [...refs, ...refs] }), /'refs' has 2 arrays, 'layout' describes 1/);
+    assert.throws(call({ x: [new Float64Array(12)] }), /argument 2 \('x\[0\]'\) must be a Float32Array/);
+    assert.throws(call({ refs: [{ length: 24 }] }), /argument 3 \('refs\[0\]'\) must be a Float32Array/);
+    assert.throws(
+      call({ refs: [...refs, ...refs] }),
+      /groupedSquaredDistances: expected layout, out and 2 × 1 tensors .*got 5 arguments/,
+    );
+    assert.throws(call({ x: [] }), /got 3 arguments/);
     assert.throws(call({ refs: [new Float32Array(12)] }), /tensor 0: 'refs' has 12 elements, expected 24/);
     assert.throws(call({ out: new Float32Array(7) }), /'out' has 7 elements, expected 8/);
+    assert.throws(call({ out: undefined }), /argument 1 \('out'\) must be a Float32Array/);
+    assert.throws(() => (addon.groupedSquaredDistances as () => void)(), /expected 'layout' first/);
     const dy = new Float32Array(8);
-    const grad = (changes: Record<string, unknown>) => () =>
-      addon.groupedSquaredDistancesGrad({ layout, x, refs, dy, dx: [new Float32Array(12)], ...changes } as Parameters<
-        typeof addon.groupedSquaredDistancesGrad
-      >[0]);
+    const grad = (changes: Record<string, unknown>) => () => {
+      const p = { layout, x, refs, dy, dx: [new Float32Array(12)], base: [], ...changes } as Record<string, unknown>;
+      (addon.groupedSquaredDistancesGrad as (...a: unknown[]) => void)(
+        p.layout,
+        p.dy,
+        ...(p.x as unknown[]),
+        ...(p.refs as unknown[]),
+        ...(p.dx as unknown[]),
+        ...(p.base as unknown[]),
+      );
+    };
     grad({})();
     grad({ base: [new Float32Array(12)] })();
-    assert.throws(grad({ dx: [] }), /'dx' has 0 arrays, 'layout' describes 1/);
+    assert.throws(grad({ dx: [] }), /expected layout, dy and 3 or 4 × 1 tensors .*got 4 arguments/);
+    assert.throws(grad({ base: [new Float32Array(12), new Float32Array(12)] }), /got 7 arguments/);
     assert.throws(grad({ base: [new Float32Array(11)] }), /tensor 0: 'base' has 11 elements, expected 12/);
+    assert.throws(grad({ dx: [new Int32Array(12)] }), /argument 4 \('dx\[0\]'\) must be a Float32Array/);
+    assert.throws(grad({ dy: new Float32Array(9) }), /'dy' has 9 elements, expected 8/);
   });
 });

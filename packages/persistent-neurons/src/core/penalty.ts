@@ -84,10 +84,16 @@ export const GROUPED_SQUARED_DISTANCES = 'GroupedSquaredDistances';
  * Its gradient kernel: inputs [dy, x_0 … x_{n−1}, refs_0 … refs_{n−1}] with dy of the output's
  * shape, the same attrs; outputs dx_0 … dx_{n−1}. With n more inputs base_0 … base_{n−1} (of the
  * x's shapes) after those, outputs base_i + dx_i, the sum over references formed first (so that
- * the bits are those of adding the two afterwards); `addGradients` passes them. The penalty calls
- * it itself (see `fusedValue`, `addGradients`).
+ * the bits are those of adding the two afterwards). The penalty calls it in `fusedValue`'s backward pass.
  */
 export const GROUPED_SQUARED_DISTANCES_GRAD = 'GroupedSquaredDistancesGrad';
+/**
+ * The gradient of a host function f of the squared distances in one call: inputs [x_0 … x_{n−1},
+ * refs_0 … refs_{n−1}] and optionally base_0 … base_{n−1}; the attrs above and `slope`, a function
+ * from s (Float32Array, [references, replicas, groups]) to ∂f/∂s; outputs [base_i +] dx_i as the
+ * gradient kernel's with dy = slope(s). `addGradients` takes its step with it.
+ */
+export const GROUPED_SQUARED_DISTANCES_CHAIN = 'GroupedSquaredDistancesChain';
 
 /**
  * The persistent penalty λ(t) · Σ_j R(θ_S, θ*_{j,S}) of docs/method.md, for any tfjs training loop.
@@ -169,7 +175,8 @@ export class PersistentPenalty {
       );
     this.fused =
       getKernel(GROUPED_SQUARED_DISTANCES, tf.getBackend()) !== undefined &&
-      getKernel(GROUPED_SQUARED_DISTANCES_GRAD, tf.getBackend()) !== undefined;
+      getKernel(GROUPED_SQUARED_DISTANCES_GRAD, tf.getBackend()) !== undefined &&
+      getKernel(GROUPED_SQUARED_DISTANCES_CHAIN, tf.getBackend()) !== undefined;
     this.kernelAttrs = {
       replicas: this.replicas,
       references: this.solutionCount,
@@ -258,7 +265,7 @@ export class PersistentPenalty {
    * tensor. It equals differentiating `taskLoss + value(current, progress)`: on a backend with the
    * fused kernels to the bit where each weight enters the task loss once (with a regularizer or a
    * shared layer, tfjs's backprop sums the terms in another order: equal to float rounding), in
-   * two kernel calls and no taped op:
+   * one kernel call and no taped op:
    *
    * ```ts
    * const { value: loss, grads } = tf.variableGrads(taskLoss);
@@ -296,38 +303,59 @@ export class PersistentPenalty {
     const inputs = entries.map(({ tensor }) => tensor);
     // tf.variableGrads gives null for a variable the loss does not reach.
     const bases = entries.map(({ key }) => (grads[key] as tf.Tensor | null | undefined) ?? undefined);
-    const result = tf.tidy(() => {
-      let value: tf.Scalar;
-      let own: tf.Tensor[];
-      if (this.fused) {
-        const references = this.stackedReferences();
-        const squares = this.runFused(GROUPED_SQUARED_DISTANCES, [...inputs, ...references]) as tf.Tensor3D;
-        const closed = this.closedForm(squares.dataSync() as Float32Array, schedule);
-        value = tf.scalar(closed.value);
-        const complete = bases.every((base) => base !== undefined);
-        const outputs = this.runFused(GROUPED_SQUARED_DISTANCES_GRAD, [
-          tf.tensor3d(closed.slope, squares.shape),
-          ...inputs,
-          ...references,
-          ...(complete ? (bases as tf.Tensor[]) : []),
-        ]) as unknown as tf.Tensor[];
-        if (complete) return { value, sums: outputs };
-        own = outputs;
-      } else {
-        const names = this.weights.map(({ name }) => name);
-        const f = (...xs: tf.Tensor[]) => this.value(new Map(names.map((name, i) => [name, xs[i]])), progress);
-        const computed = tf.valueAndGrads(f)(inputs);
-        value = computed.value as tf.Scalar;
-        own = computed.grads;
-      }
-      return { value, sums: own.map((grad, i) => (bases[i] ? tf.add(bases[i] as tf.Tensor, grad) : grad)) };
-    });
+    const complete = bases.every((base) => base !== undefined);
+    // The fused path makes no intermediate tensor, so it runs outside a tidy (a scope costs more
+    // than the kernel on a small network); the composed path's are disposed by one.
+    const { value, own } = this.fused
+      ? this.chain(inputs, complete ? (bases as tf.Tensor[]) : [], schedule)
+      : tf.tidy(() => {
+          const names = this.weights.map(({ name }) => name);
+          const f = (...xs: tf.Tensor[]) => this.value(new Map(names.map((name, i) => [name, xs[i]])), progress);
+          const computed = tf.valueAndGrads(f)(inputs);
+          return { value: computed.value as tf.Scalar, own: computed.grads };
+        });
+    // With every base given, the fused kernel has added them already.
+    const added =
+      this.fused && complete
+        ? own
+        : own.map((grad, i) => {
+            const base = bases[i];
+            if (!base) return grad;
+            const sum = tf.add(base, grad);
+            grad.dispose();
+            return sum;
+          });
     // A weight no optimizer may move (BatchNorm's moving statistics, a frozen layer) gets no
     // gradient, as differentiating the sum over the trainable variables gives none.
     for (const [i, { key, trainable }] of entries.entries())
-      if (trainable) sums[key] = result.sums[i];
-      else result.sums[i].dispose();
-    return { value: result.value, grads: sums };
+      if (trainable) sums[key] = added[i];
+      else added[i].dispose();
+    return { value, grads: sums };
+  }
+
+  /**
+   * The penalty's value and its gradient (plus `bases`, when given for every weight) in one call
+   * of the chain kernel: the host computes P and ∂P/∂s from the squared distances between the
+   * kernel's two passes.
+   */
+  private chain(inputs: tf.Tensor[], bases: tf.Tensor[], schedule: number): { value: tf.Scalar; own: tf.Tensor[] } {
+    let value = 0;
+    const attrs = {
+      ...this.kernelAttrs,
+      slope: (squares: Float32Array) => {
+        const closed = this.closedForm(squares, schedule);
+        value = closed.value;
+        return closed.slope;
+      },
+    };
+    const own = tf
+      .engine()
+      .runKernel(
+        GROUPED_SQUARED_DISTANCES_CHAIN,
+        [...inputs, ...this.stackedReferences(), ...bases] as unknown as NamedTensorMap,
+        attrs as unknown as NamedAttrMap,
+      ) as unknown as tf.Tensor[];
+    return { value: tf.scalar(value), own };
   }
 
   private stackedReferences(): tf.Tensor[] {

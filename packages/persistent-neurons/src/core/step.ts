@@ -5,7 +5,7 @@ import type { ModelWeight } from './weights.js';
 /**
  * One optimizer step on the task loss plus the penalty: the task loss's gradients from tfjs's
  * backprop, the penalty's added by `PersistentPenalty.addGradients` (on a backend with the fused
- * kernels, two kernel calls and no taped op: the same numbers as differentiating the sum).
+ * kernels, one kernel call and no taped op: the same numbers as differentiating the sum).
  * Returns the penalty's value.
  */
 export function penalizedStep(

@@ -19,6 +19,21 @@ import { addon, cpuBackend, f32, type KernelArgs, outputArray, registerNativeKer
  */
 export const GroupedSquaredDistances = 'GroupedSquaredDistances';
 const GroupedSquaredDistancesGrad = 'GroupedSquaredDistancesGrad';
+/**
+ * The gradient of f(s) for a function f of the grouped squared distances s, in one kernel call:
+ * a kernel any backend may offer under this name. Its contract:
+ * - inputs: x_0 … x_{n−1}, refs_0 … refs_{n−1} as `GroupedSquaredDistances` takes them, optionally
+ *   followed by base_0 … base_{n−1} (of the x's shapes);
+ * - attrs: those of `GroupedSquaredDistances`, and `slope`: a host function given s (a Float32Array
+ *   of [references, replicas, groups], row-major) that returns ∂f/∂s, a Float32Array of the same
+ *   length; it is called once per kernel call, synchronously, and must not run tfjs ops;
+ * - outputs: per x_i, [base_i +] 2 Σ_j slope[j, r, g] (x_i − ref_j) (the sum over references formed
+ *   first), as `GroupedSquaredDistancesGrad` with dy = slope(s).
+ * It saves a step that takes f's gradient the round trip of s through a tensor and a second kernel
+ * call: two passes over the tensors, the function between them on the host. f itself stays the
+ * caller's; the backend knows only the distances.
+ */
+export const GroupedSquaredDistancesChain = 'GroupedSquaredDistancesChain';
 
 export interface GroupedSquaredDistancesAttrs {
   replicas: number;
@@ -27,19 +42,33 @@ export interface GroupedSquaredDistancesAttrs {
   layout: { rest: number; units: number; group: number; perUnit: boolean }[];
 }
 
+export interface GroupedSquaredDistancesChainAttrs extends GroupedSquaredDistancesAttrs {
+  slope: (squares: Float32Array) => Float32Array;
+}
+
 /**
  * The addon's compact layout: replicas, references, groups, then rest, units, group, perUnit per
  * tensor (a few numbers, rebuilt every call: cheaper than the N-API reads of an object per tensor).
  */
 function packedLayout(attrs: GroupedSquaredDistancesAttrs): Int32Array {
-  const numbers = [attrs.replicas, attrs.references, attrs.groups];
-  for (const { rest, units, group, perUnit } of attrs.layout) numbers.push(rest, units, group, perUnit ? 1 : 0);
+  const packed = new Int32Array(3 + 4 * attrs.layout.length);
+  let at = 0;
   // Int32Array would truncate a fraction or wrap a large number: refuse them here.
-  numbers.forEach((value, i) => {
+  const put = (value: number) => {
     if (!Number.isInteger(value) || Math.abs(value) > 2 ** 31 - 1)
-      throw new Error(`${GroupedSquaredDistances}: attr ${attrName(i)} must be an integer, got ${value}`);
-  });
-  return Int32Array.from(numbers);
+      throw new Error(`${GroupedSquaredDistances}: attr ${attrName(at)} must be an integer, got ${value}`);
+    packed[at++] = value;
+  };
+  put(attrs.replicas);
+  put(attrs.references);
+  put(attrs.groups);
+  for (const { rest, units, group, perUnit } of attrs.layout) {
+    put(rest);
+    put(units);
+    put(group);
+    put(perUnit ? 1 : 0);
+  }
+  return packed;
 }
 
 function attrName(index: number): string {
@@ -77,7 +106,7 @@ function groupedSquaredDistances(args: KernelArgs): TensorInfo {
   const backend = cpuBackend(args);
   const shape = [attrs.references, attrs.replicas, attrs.groups];
   const out = outputArray(backend, sizeOf(shape));
-  addon().groupedSquaredDistances({ layout, x, refs, out });
+  addon().groupedSquaredDistances(layout, out, ...x, ...refs);
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
@@ -91,11 +120,34 @@ function groupedSquaredDistancesGrad(args: KernelArgs): TensorInfo[] {
   const dy = f32(backend, dyInfo);
   if (dy === null) throw new Error(`${GroupedSquaredDistancesGrad}: dy must be a non-empty float32 tensor`);
   const dx = x.map((values) => outputArray(backend, values.length));
-  addon().groupedSquaredDistancesGrad({ layout, x, refs, dx, dy, ...(withBase ? { base: extra[0] } : {}) });
+  addon().groupedSquaredDistancesGrad(layout, dy, ...x, ...refs, ...dx, ...(withBase ? extra[0] : []));
   return dx.map((values, i) => backend.makeTensorInfo(rest[i].shape, 'float32', values));
 }
 
+/** `GroupedSquaredDistancesChain` as its contract says: s, the caller's slope on the host, the gradient. */
+function groupedSquaredDistancesChain(args: KernelArgs): TensorInfo[] {
+  const inputs = Object.values(args.inputs) as TensorInfo[];
+  const { slope } = args.attrs as unknown as GroupedSquaredDistancesChainAttrs;
+  if (typeof slope !== 'function')
+    throw new Error(`${GroupedSquaredDistancesChain}: attr 'slope' must be a function of the squared distances`);
+  const n = (args.attrs as unknown as GroupedSquaredDistancesAttrs).layout?.length ?? 0;
+  const withBase = n > 0 && inputs.length === 3 * n;
+  const { attrs, layout, x, refs, extra } = distanceArrays(args, inputs, withBase ? ['base'] : []);
+  const backend = cpuBackend(args);
+  const squares = new Float32Array(attrs.references * attrs.replicas * attrs.groups);
+  addon().groupedSquaredDistances(layout, squares, ...x, ...refs);
+  const dy = slope(squares);
+  if (!(dy instanceof Float32Array) || dy.length !== squares.length)
+    throw new Error(
+      `${GroupedSquaredDistancesChain}: attr 'slope' must return a Float32Array of ${squares.length} values (one per squared distance)`,
+    );
+  const dx = x.map((values) => outputArray(backend, values.length));
+  addon().groupedSquaredDistancesGrad(layout, dy, ...x, ...refs, ...dx, ...(withBase ? extra[0] : []));
+  return dx.map((values, i) => backend.makeTensorInfo(inputs[i].shape, 'float32', values));
+}
+
 registerNativeKernel(GroupedSquaredDistances, groupedSquaredDistances);
+registerNativeKernel(GroupedSquaredDistancesChain, groupedSquaredDistancesChain);
 registerNativeKernel(GroupedSquaredDistancesGrad, groupedSquaredDistancesGrad);
 
 registerGradient({
