@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
 import { getThreads, nativeAvailable, setThreads } from '../src/index.js';
+import { randomTensor } from './helpers.js';
 
 const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
 
@@ -26,5 +29,31 @@ describe('thread control', { skip: !nativeAvailable() }, () => {
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     assert.deepEqual(JSON.parse(child.stdout.trim().split('\n').pop()!), { threads: 2, wait: 'passive' });
+  });
+
+  it('runs a small convolution on one thread: the same bits at 1 and 2 threads, forward and backward', async () => {
+    await tf.setBackend('onednn');
+    const initial = getThreads();
+    // LeNet-5's first layer at batch 128: 2 · 128 · 28² · 6 · 25 ≈ 30 MFLOP, below the threshold.
+    const x = randomTensor([128, 28, 28, 1], 1) as tf.Tensor4D;
+    const filter = randomTensor([5, 5, 1, 6], 2) as tf.Tensor4D;
+    const dy = randomTensor([128, 28, 28, 6], 3) as tf.Tensor4D;
+    const run = (threads: number) => {
+      setThreads(threads);
+      return tf.tidy(() => {
+        const f = (input: tf.Tensor4D, kernel: tf.Tensor4D) => tf.mul(tf.conv2d(input, kernel, 1, 'same'), dy);
+        const [dx, df] = tf.grads((a, b) => tf.sum(f(a as tf.Tensor4D, b as tf.Tensor4D)))([x, filter]);
+        return [tf.conv2d(x, filter, 1, 'same').dataSync(), dx.dataSync(), df.dataSync()];
+      });
+    };
+    try {
+      const one = run(1);
+      const two = run(2);
+      for (const [i, name] of ['output', 'input gradient', 'filter gradient'].entries())
+        assert.deepEqual(two[i], one[i], name);
+    } finally {
+      setThreads(initial);
+      tf.dispose([x, filter, dy]);
+    }
   });
 });
