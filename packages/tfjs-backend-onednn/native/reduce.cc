@@ -1,4 +1,4 @@
-// Reductions (sum, mean, max) of a float32 tensor over any set of axes.
+// Reductions (sum, mean, max; sum and mean of squares) of a float32 tensor over any set of axes.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,6 +12,15 @@ namespace onednn_backend {
 namespace {
 
 enum class ReduceOp { kSum, kMean, kMax };
+
+// What a reduction reads of each element: the value, or its square rounded to float (the bits a
+// Square kernel's output would hold, so that reducing the squares of x equals reducing Square(x)).
+struct Value {
+  float operator()(float v) const { return v; }
+};
+struct Squared {
+  float operator()(float v) const { return v * v; }
+};
 
 // Dims after dropping size-1 axes and merging neighbours of the same kind; outStride is the stride
 // of a kept dim in the output and 0 for a reduced one.
@@ -46,43 +55,44 @@ Plan MakePlan(const std::vector<int64_t>& shape, const std::vector<bool>& isRedu
   return plan;
 }
 
-template <typename Acc, typename Combine>
-void Walk(const Plan& plan, size_t level, const float* x, int64_t outOffset, Acc* acc, Combine combine) {
+template <typename Acc, typename Combine, typename Load>
+void Walk(const Plan& plan, size_t level, const float* x, int64_t outOffset, Acc* acc, Combine combine, Load load) {
   const int64_t n = plan.dims[level];
   int64_t inner = 1;
   for (size_t i = level + 1; i < plan.dims.size(); ++i) inner *= plan.dims[i];
   if (level + 1 == plan.dims.size()) {
     if (plan.reduced[level]) {
       Acc value = acc[outOffset];
-      for (int64_t j = 0; j < n; ++j) value = combine(value, x[j]);
+      for (int64_t j = 0; j < n; ++j) value = combine(value, load(x[j]));
       acc[outOffset] = value;
     } else {
-      for (int64_t j = 0; j < n; ++j) acc[outOffset + j] = combine(acc[outOffset + j], x[j]);
+      for (int64_t j = 0; j < n; ++j) acc[outOffset + j] = combine(acc[outOffset + j], load(x[j]));
     }
     return;
   }
   for (int64_t j = 0; j < n; ++j) {
-    Walk(plan, level + 1, x + j * inner, outOffset + j * plan.outStride[level], acc, combine);
+    Walk(plan, level + 1, x + j * inner, outOffset + j * plan.outStride[level], acc, combine, load);
   }
 }
 
 // The reduction of x into outSize accumulators. Large inputs split their outermost dim among the
 // OpenMP threads, each with its own accumulators, merged at the end with `combine` itself (a sum
 // or a max of partial results is the same operation).
-template <typename Acc, typename Combine>
-std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc identity, Combine combine) {
+template <typename Acc, typename Combine, typename Load>
+std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc identity, Combine combine, Load load) {
   std::vector<Acc> acc(outSize, identity);
   int64_t inner = 1;
   for (size_t i = 1; i < plan.dims.size(); ++i) inner *= plan.dims[i];
   const int64_t outer = plan.dims[0];
   if (plan.dims.size() == 1 || outer * inner < kParallelMin || omp_get_max_threads() == 1) {
-    Walk(plan, 0, x, 0, acc.data(), combine);
+    Walk(plan, 0, x, 0, acc.data(), combine, load);
     return acc;
   }
   std::mutex mutex;
   ParallelFor(outer, outer * inner, [&](int64_t begin, int64_t end) {
     std::vector<Acc> local(outSize, identity);
-    for (int64_t j = begin; j < end; ++j) Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine);
+    for (int64_t j = begin; j < end; ++j)
+      Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine, load);
     std::lock_guard<std::mutex> lock(mutex);
     for (int64_t i = 0; i < outSize; ++i) acc[i] = combine(acc[i], local[i]);
   });
@@ -92,7 +102,8 @@ std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc 
 // Column sums of a [rows, cols] matrix (a bias gradient: every axis but the last reduced). Narrow
 // matrices are read as [rows / m, m * cols] so that the inner loop is long enough to vectorize;
 // blocks of rows are summed in float, the blocks in double.
-std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
+template <typename Load>
+std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols, Load load) {
   const int64_t m = std::max<int64_t>(1, 64 / cols);
   const int64_t width = m * cols;
   const int64_t wideRows = rows / m;
@@ -109,7 +120,7 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
       float* acc = block.data();
       for (int64_t r = begin; r < end; ++r) {
         const float* row = x + r * width;
-        for (int64_t k = 0; k < width; ++k) acc[k] += row[k];
+        for (int64_t k = 0; k < width; ++k) acc[k] += load(row[k]);
       }
       for (int64_t k = 0; k < width; ++k) local[k] += block[k];
     }
@@ -119,19 +130,30 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols) {
   std::vector<double> total(cols, 0.0);
   for (int64_t k = 0; k < width; ++k) total[k % cols] += wide[k];
   for (int64_t r = wideRows * m; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) total[c] += x[r * cols + c];
+    for (int64_t c = 0; c < cols; ++c) total[c] += load(x[r * cols + c]);
   }
   return total;
 }
 
-// reduce(op, x, out, dims): op 0 sum, 1 mean, 2 max; dims is an Int32Array starting [rank, count,
+// Sum or mean of load(x) over the plan's reduced dims, into out.
+template <typename Load>
+void SumOrMean(const Plan& plan, const float* x, float* out, int64_t outSize, double scale, Load load) {
+  const auto add = [](double s, double v) { return s + v; };
+  const bool columns = plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1];
+  const std::vector<double> acc = columns ? ColumnSums(x, plan.dims[0], plan.dims[1], load)
+                                          : Reduced<double>(plan, x, outSize, 0.0, add, load);
+  for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * scale);
+}
+
+// reduce(op, x, out, dims): op 0 sum, 1 mean, 2 max, 3 sum of squares, 4 mean of squares; dims is an Int32Array starting [rank, count,
 // ...shape, ...axes] (count axes, distinct, in [0, rank); what follows is not read); out holds the
 // kept axes in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const Positional args(info, "reduce", 4);
   Napi::Env env = args.Env();
-  const int64_t code = args.Int(0, "op", 0, 2);
-  const ReduceOp op = code == 0 ? ReduceOp::kSum : code == 1 ? ReduceOp::kMean : ReduceOp::kMax;
+  const int64_t code = args.Int(0, "op", 0, 4);
+  const bool squares = code >= 3;
+  const ReduceOp op = code == 0 || code == 3 ? ReduceOp::kSum : code == 1 || code == 4 ? ReduceOp::kMean : ReduceOp::kMax;
   const F32 x = args.Floats(1, "x");
   const F32 out = args.Floats(2, "out");
   const std::vector<int64_t> dims = args.Ints(3, "dims");
@@ -156,15 +178,14 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   if (op == ReduceOp::kMax) {
     const float lowest = -std::numeric_limits<float>::infinity();
     const auto larger = [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; };
-    const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger);
+    const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger, Value());
     std::copy(acc.begin(), acc.end(), out.data);
   } else {
-    const auto add = [](double s, double v) { return s + v; };
-    const bool columns = plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1];
-    const std::vector<double> acc = columns ? ColumnSums(x.data, plan.dims[0], plan.dims[1])
-                                            : Reduced<double>(plan, x.data, outSize, 0.0, add);
     const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
-    for (int64_t i = 0; i < outSize; ++i) out.data[i] = static_cast<float>(acc[i] * scale);
+    if (squares)
+      SumOrMean(plan, x.data, out.data, outSize, scale, Squared());
+    else
+      SumOrMean(plan, x.data, out.data, outSize, scale, Value());
   }
   return env.Undefined();
 }

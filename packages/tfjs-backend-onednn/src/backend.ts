@@ -58,6 +58,8 @@ export class OneDnnBackend extends MathBackendCPU {
   private readonly unsettled = new WeakMap<Entry, Float32Array[]>();
   /** Unsettled entries that are a broadcast of a smaller array (see `deferredBroadcast`). */
   private readonly broadcasts = new WeakMap<Entry, BroadcastSource>();
+  /** Unsettled entries that are the elementwise square of an array (see `deferredSquare`). */
+  private readonly squares = new WeakMap<Entry, Float32Array>();
 
   constructor() {
     super();
@@ -161,11 +163,35 @@ export class OneDnnBackend extends MathBackendCPU {
     return this.data.has(dataId) ? (this.broadcasts.get(this.data.get(dataId)) ?? null) : null;
   }
 
+  /**
+   * A deferred output that is the elementwise square of `source` (a Square kernel's): the second
+   * reduction of tf.moments (the variance, the mean of the squared deviations, which BatchNorm
+   * computes every training step) reads the source through `squareSource` and squares as it sums,
+   * so the squares are never written (the gradient of Square needs its input, not its output).
+   */
+  deferredSquare(shape: number[], source: Float32Array, compute: (out: Float32Array) => void): TensorInfo {
+    const info = this.deferred(shape, [source], compute);
+    if (this.data.has(info.dataId)) {
+      const entry: Entry = this.data.get(info.dataId);
+      if (this.unsettled.has(entry)) this.squares.set(entry, source);
+    }
+    return info;
+  }
+
+  /**
+   * The array an unread `deferredSquare` output squares; null for any other tensor. Elementwise, so
+   * it holds for a reshaped view (which shares the data id) too.
+   */
+  squareSource(dataId: DataId): Float32Array | null {
+    return this.data.has(dataId) ? (this.squares.get(this.data.get(dataId)) ?? null) : null;
+  }
+
   /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */
   private settle(entry: Entry, values: BackendValues, inputs: Float32Array[]): void {
     defineValues(entry, values);
     this.unsettled.delete(entry);
     this.broadcasts.delete(entry);
+    this.squares.delete(entry);
     for (const input of inputs) this.buffers.release(input);
   }
 

@@ -106,7 +106,8 @@ export interface NativeAddon {
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'squaredDifference'] as const;
 export const UNARY_OPS = ['relu', 'tanh', 'step', 'square', 'neg'] as const;
 export const UNARY_GRAD_OPS = ['relu', 'tanh', 'square'] as const;
-export const REDUCE_OPS = ['sum', 'mean', 'max'] as const;
+/** Reductions; the last two reduce the squares of x (rounded to float, as a Square kernel's output holds them). */
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'sumOfSquares', 'meanOfSquares'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
-import { DEFERRED_BROADCAST_MIN } from '../src/kernels/util.js';
-import { native } from '../src/native.js';
+import { DEFERRED_BROADCAST_MIN, DEFERRED_SQUARE_MIN } from '../src/kernels/util.js';
+import { native, UNARY_OPS } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
 
 /** Counts native conv2dBackpropInput calls while fn runs. */
@@ -176,3 +176,97 @@ describe(
     });
   },
 );
+
+/** Counts native square calls (the Square kernel's) of at least `min` elements while fn runs. */
+function countSquares(fn: () => void, min = 0): number {
+  const addon = native as NonNullable<typeof native>;
+  const original = addon.unary;
+  let calls = 0;
+  addon.unary = (...args) => {
+    if (args[0] === UNARY_OPS.indexOf('square') && args[1].length >= min) calls++;
+    original(...args);
+  };
+  try {
+    fn();
+  } finally {
+    addon.unary = original;
+  }
+  return calls;
+}
+
+describe('deferred squares (the variance of tf.moments)', { skip: native === null }, () => {
+  // Exactly DEFERRED_SQUARE_MIN elements: smaller squares are made at once.
+  const big = [4, 16, 16, DEFERRED_SQUARE_MIN / (4 * 16 * 16)];
+
+  it('a Sum or Mean of a Square reads its input, with the bits of reducing the squares', () => {
+    tf.setBackend('onednn');
+    for (const [label, reduce] of [
+      ['mean over all but channels', (t: tf.Tensor) => tf.mean(t, [0, 1, 2])],
+      ['sum over all', (t: tf.Tensor) => tf.sum(t)],
+      ['mean over a middle axis', (t: tf.Tensor) => tf.mean(t, 1)],
+      ['sum of a reshaped view', (t: tf.Tensor) => tf.sum(tf.reshape(t, [64, 256]), 0)],
+    ] as const) {
+      let fused: Float32Array | undefined;
+      let squares = countSquares(() => {
+        fused = tf.tidy(() => reduce(tf.square(randomTensor(big, 8))).dataSync() as Float32Array);
+      });
+      assert.equal(squares, 0, `${label}: the squares were made`);
+      // The same reduction of the squares made first (read before they are reduced).
+      let made: Float32Array | undefined;
+      squares = countSquares(() => {
+        made = tf.tidy(() => {
+          const s = tf.square(randomTensor(big, 8));
+          s.dataSync();
+          return reduce(s).dataSync() as Float32Array;
+        });
+      });
+      assert.equal(squares, 1, label);
+      assert.deepEqual(fused, made, label);
+    }
+  });
+
+  it("is made, with the cpu kernel's bits, where another kernel reads it; small squares at once", () => {
+    const run = () => {
+      const s = tf.square(randomTensor(big, 9));
+      return [tf.add(s, 1), tf.max(s, [0, 1]), s];
+    };
+    const expected = runOn('cpu', run);
+    tf.setBackend('onednn');
+    let actual: Float32Array[] = [];
+    const squares = countSquares(() => {
+      actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+    });
+    assert.equal(squares, 1);
+    for (const [i, values] of actual.entries()) assert.deepEqual(values, expected[i].values, `output ${i}`);
+    const small = countSquares(() =>
+      tf.tidy(() => tf.mean(tf.square(randomTensor([4, 16, 16, big[3] / 2], 2))).dataSync()),
+    );
+    assert.equal(small, 1);
+  });
+
+  it('tf.moments and its gradient match cpu without making the squares', () => {
+    const loss = (x: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2], true);
+      return tf.sum(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-3))), randomTensor(big, 7)));
+    };
+    const run = () => {
+      const x = randomTensor(big, 6);
+      return [tf.moments(x, [0, 1, 2]).variance, tf.grad(loss)(x)];
+    };
+    const expected = runOn('cpu', run);
+    tf.setBackend('onednn');
+    let actual: Float32Array[] = [];
+    // (RealDiv's gradient squares the small divisor.)
+    const squares = countSquares(() => {
+      actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+    }, DEFERRED_SQUARE_MIN);
+    assert.equal(squares, 0);
+    for (const [i, values] of actual.entries()) {
+      const e = expected[i].values;
+      let magnitude = 1;
+      for (const v of e) magnitude = Math.max(magnitude, Math.abs(v));
+      for (let j = 0; j < e.length; j++)
+        assert.ok(Math.abs(values[j] - e[j]) <= 1e-4 * magnitude, `output ${i} element ${j}`);
+    }
+  });
+});

@@ -1,9 +1,26 @@
 import { Square } from '@tensorflow/tfjs-core';
+import { UNARY_OPS } from '../native.js';
 import { nativeUnary } from './unary_util.js';
-import { type KernelArgs, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  DEFERRED_SQUARE_MIN,
+  deferredSquareOutput,
+  f32,
+  type Inputs,
+  type KernelArgs,
+  registerNativeKernel,
+} from './util.js';
 
+const SQUARE = UNARY_OPS.indexOf('square');
+
+/** Large float32 squares are deferred, so that a reduction of them reads x (see deferredSquareOutput). */
 export function square(args: KernelArgs) {
-  return nativeUnary(Square, 'square', args);
+  const { x } = args.inputs as Inputs<'x'>;
+  const backend = cpuBackend(args);
+  const values = x.dtype === 'float32' ? f32(backend, x) : null;
+  if (values === null || values.length < DEFERRED_SQUARE_MIN) return nativeUnary(Square, 'square', args);
+  return deferredSquareOutput(backend, x.shape, values, (out) => addon().unary(SQUARE, values, out, 0));
 }
 
 registerNativeKernel(Square, square);

@@ -10,9 +10,13 @@ import {
   outputArray,
   packDims,
   sizeOf,
+  squareSourceOf,
 } from './util.js';
 
-/** A float32 reduction over any axes natively; other dtypes and empty tensors go to the cpu kernel. */
+/**
+ * A float32 reduction over any axes natively; other dtypes and empty tensors go to the cpu kernel.
+ * A sum or mean of an unread deferred square reduces the squares of its source as it reads them.
+ */
 export function nativeReduce(
   kernelName: string,
   op: ReduceOp,
@@ -22,12 +26,15 @@ export function nativeReduce(
   keepDims: boolean,
 ) {
   const backend = cpuBackend(args);
-  const xValues = f32(backend, x);
+  // Looked up before x's values are read: reading them would compute the squares.
+  const squared = op === 'sum' || op === 'mean' ? squareSourceOf(backend, x) : null;
+  const xValues = squared ?? f32(backend, x);
   if (xValues === null || x.shape.length > MAX_NATIVE_RANK) return fallback(kernelName, args);
   const axes = [...new Set(util.parseAxisParam(axis ?? [...x.shape.keys()], x.shape))].sort((p, q) => p - q);
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
   const out = outputArray(backend, sizeOf(outShape));
-  addon().reduce(REDUCE_OPS.indexOf(op), xValues, out, packDims(x.shape.length, axes.length, x.shape, axes));
+  const code = REDUCE_OPS.indexOf(squared === null ? op : op === 'sum' ? 'sumOfSquares' : 'meanOfSquares');
+  addon().reduce(code, xValues, out, packDims(x.shape.length, axes.length, x.shape, axes));
   return backend.makeTensorInfo(
     keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
     'float32',

@@ -240,8 +240,38 @@ export function deferredBroadcastOutput(
   return deferredOutput(backend, shape, [source], compute);
 }
 
+/**
+ * Square outputs of at least this many float32 elements are deferred on the onednn backend: a Sum
+ * or Mean of them reads the squared array instead (see OneDnnBackend.deferredSquare), and the
+ * squares are made only if another kernel reads them.
+ */
+export const DEFERRED_SQUARE_MIN = 1 << 14;
+
+/**
+ * A float32 output of `shape`, the square of `source`, that `compute` fills: deferred on the onednn
+ * backend (see OneDnnBackend.deferredSquare); computed now elsewhere.
+ */
+export function deferredSquareOutput(
+  backend: MathBackendCPU,
+  shape: number[],
+  source: Float32Array,
+  compute: (out: Float32Array) => void,
+): TensorInfo {
+  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
+  if (deferring.deferredSquare !== undefined) return deferring.deferredSquare(shape, source, compute);
+  return deferredOutput(backend, shape, [source], compute);
+}
+
+/** Where `t` is an unread square on the onednn backend, the array it squares; null otherwise. */
+export function squareSourceOf(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
+  if (t.dtype !== 'float32' || sizeOf(t.shape) < DEFERRED_SQUARE_MIN) return null;
+  return (backend as MathBackendCPU & Partial<DeferringBackend>).squareSource?.(t.dataId) ?? null;
+}
+
 interface DeferringBackend {
   deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
+  deferredSquare(shape: number[], source: Float32Array, compute: (out: Float32Array) => void): TensorInfo;
+  squareSource(dataId: DataId): Float32Array | null;
   deferredBroadcast(
     shape: number[],
     source: Float32Array,
