@@ -1,6 +1,6 @@
 // Argument parsing and validation shared by every native entry point.
-// Every entry point takes one plain object; anything missing, mistyped or inconsistent
-// becomes a JS exception before a single element is read or written.
+// An entry point takes one plain object, or positional arguments (see Positional); anything
+// missing, mistyped or inconsistent becomes a JS exception before a single element is read or written.
 #pragma once
 
 #include <napi.h>

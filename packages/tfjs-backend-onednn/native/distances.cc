@@ -63,9 +63,8 @@ Layout GetLayout(const Positional& args, bool withGrad, const char* dataName, F3
   if (length < 7 || (length - 3) % 4 != 0)
     args.Fail("'layout' must hold replicas, references, groups and 4 numbers per tensor (at least one)");
   const uint32_t n = static_cast<uint32_t>((length - 3) / 4);
-  const size_t lists = (args.Length() - 2) / n;
-  const bool countOk =
-      args.Length() >= 2 && (args.Length() - 2) % n == 0 && (withGrad ? lists == 3 || lists == 4 : lists == 2);
+  const size_t lists = args.Length() >= 2 && (args.Length() - 2) % n == 0 ? (args.Length() - 2) / n : 0;
+  const bool countOk = withGrad ? lists == 3 || lists == 4 : lists == 2;
   if (!countOk)
     args.Fail("expected layout, " + std::string(dataName) + " and " + (withGrad ? "3 or 4" : "2") + " × " +
               std::to_string(n) + " tensors (" + (withGrad ? "x, refs, dx[, base]" : "x, refs") +
@@ -103,12 +102,13 @@ Layout GetLayout(const Positional& args, bool withGrad, const char* dataName, F3
     tensor.group = check(t[2], 0, layout.groups - 1, i, "group");
     tensor.perUnit = check(t[3], 0, 1, i, "perUnit") == 1;
     if (tensor.perUnit && tensor.group + tensor.units > layout.groups)
-      args.Fail("tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) + " + units exceed 'groups'");
+      args.Fail("tensor " + std::to_string(i) + ": groups " + std::to_string(tensor.group) +
+                " + units exceed 'groups'");
     const int64_t size = CheckedProduct(env, {layout.replicas, tensor.rest, tensor.units});
     auto expect = [&](const F32& buffer, int64_t expected, const char* what) {
       if (buffer.length != expected)
         args.Fail("tensor " + std::to_string(i) + ": '" + what + "' has " + std::to_string(buffer.length) +
-                      " elements, expected " + std::to_string(expected));
+                  " elements, expected " + std::to_string(expected));
     };
     expect(xs[i], size, "x");
     expect(refs[i], CheckedProduct(env, {layout.references, size}), "refs");
@@ -163,8 +163,7 @@ Napi::Value GroupedSquaredDistances(const Napi::CallbackInfo& info) {
   try {
     for (auto& acc : partial) acc.assign(J * R * G, 0.0);
   } catch (const std::bad_alloc&) {
-    args.Fail("out of memory for " + std::to_string(threads) + " × " +
-                  std::to_string(J * R * G) + " partial sums");
+    args.Fail("out of memory for " + std::to_string(threads) + " × " + std::to_string(J * R * G) + " partial sums");
   }
   ParallelFor(rows, layout.elements, [&](int64_t begin, int64_t end) {
     std::vector<double>& acc = partial[omp_get_thread_num()];

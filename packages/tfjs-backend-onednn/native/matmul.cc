@@ -74,7 +74,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const int ldb = static_cast<int>(transB ? k : n);
   const bool tall = batchB == 1 && batchA > 1 && !transA;
   // FLOPs of one sgemm call: the whole stack when it is one tall matrix, else one batch entry.
-  const double flops = 2.0 * static_cast<double>(tall ? batchA * m : m) * static_cast<double>(n) * static_cast<double>(k);
+  const double flops =
+      2.0 * static_cast<double>(tall ? batchA * m : m) * static_cast<double>(n) * static_cast<double>(k);
   const SingleBlasThread scope(flops < kGemmParallelMinFlops);
   if (tall) {
     // Rows of every batch of a stack into one tall matrix against the shared b.

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
+#include <new>
 #include <vector>
 
 #include "common.h"
@@ -76,8 +76,9 @@ void Walk(const Plan& plan, size_t level, const float* x, int64_t outOffset, Acc
 }
 
 // The reduction of x into outSize accumulators. Large inputs split their outermost dim among the
-// OpenMP threads, each with its own accumulators, merged at the end with `combine` itself (a sum
-// or a max of partial results is the same operation).
+// OpenMP threads, each with its own accumulators (allocated before the parallel region, where a
+// failed allocation would end the process), merged at the end in thread order with `combine`
+// itself (a sum or a max of partial results is the same operation).
 template <typename Acc, typename Combine, typename Load>
 std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc identity, Combine combine, Load load) {
   std::vector<Acc> acc(outSize, identity);
@@ -88,14 +89,14 @@ std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc 
     Walk(plan, 0, x, 0, acc.data(), combine, load);
     return acc;
   }
-  std::mutex mutex;
+  std::vector<std::vector<Acc>> partial(omp_get_max_threads(), std::vector<Acc>(outSize, identity));
   ParallelFor(outer, outer * inner, [&](int64_t begin, int64_t end) {
-    std::vector<Acc> local(outSize, identity);
+    std::vector<Acc>& local = partial[omp_get_thread_num()];
     for (int64_t j = begin; j < end; ++j)
       Walk(plan, 1, x + j * inner, j * plan.outStride[0], local.data(), combine, load);
-    std::lock_guard<std::mutex> lock(mutex);
-    for (int64_t i = 0; i < outSize; ++i) acc[i] = combine(acc[i], local[i]);
   });
+  for (const std::vector<Acc>& local : partial)
+    for (int64_t i = 0; i < outSize; ++i) acc[i] = combine(acc[i], local[i]);
   return acc;
 }
 
@@ -108,25 +109,29 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols, Load 
   const int64_t width = m * cols;
   const int64_t wideRows = rows / m;
   constexpr int64_t kBlock = 256;
-  std::vector<double> wide(width, 0.0);
-  std::mutex mutex;
+  // Per thread: its sums of blocks in double, and the block being summed in float; allocated
+  // before the parallel region and merged in thread order after it.
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<double>> local(threads, std::vector<double>(width, 0.0));
+  std::vector<std::vector<float>> block(threads, std::vector<float>(width));
   const int64_t blocks = (wideRows + kBlock - 1) / kBlock;
   ParallelFor(blocks, rows * cols, [&](int64_t firstBlock, int64_t lastBlock) {
-    std::vector<double> local(width, 0.0);
-    std::vector<float> block(width);
+    const int thread = omp_get_thread_num();
+    double* sums = local[thread].data();
+    float* acc = block[thread].data();
     for (int64_t begin = firstBlock * kBlock; begin < std::min(wideRows, lastBlock * kBlock); begin += kBlock) {
-      std::fill(block.begin(), block.end(), 0.0f);
+      std::fill(acc, acc + width, 0.0f);
       const int64_t end = std::min(wideRows, begin + kBlock);
-      float* acc = block.data();
       for (int64_t r = begin; r < end; ++r) {
         const float* row = x + r * width;
         for (int64_t k = 0; k < width; ++k) acc[k] += load(row[k]);
       }
-      for (int64_t k = 0; k < width; ++k) local[k] += block[k];
+      for (int64_t k = 0; k < width; ++k) sums[k] += acc[k];
     }
-    std::lock_guard<std::mutex> lock(mutex);
-    for (int64_t k = 0; k < width; ++k) wide[k] += local[k];
   });
+  std::vector<double> wide(width, 0.0);
+  for (const std::vector<double>& sums : local)
+    for (int64_t k = 0; k < width; ++k) wide[k] += sums[k];
   std::vector<double> total(cols, 0.0);
   for (int64_t k = 0; k < width; ++k) total[k % cols] += wide[k];
   for (int64_t r = wideRows * m; r < rows; ++r) {
@@ -145,15 +150,16 @@ void SumOrMean(const Plan& plan, const float* x, float* out, int64_t outSize, do
   for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * scale);
 }
 
-// reduce(op, x, out, dims): op 0 sum, 1 mean, 2 max, 3 sum of squares, 4 mean of squares; dims is an Int32Array starting [rank, count,
-// ...shape, ...axes] (count axes, distinct, in [0, rank); what follows is not read); out holds the
-// kept axes in order.
+// reduce(op, x, out, dims): op 0 sum, 1 mean, 2 max, 3 sum of squares, 4 mean of squares; dims is
+// an Int32Array starting [rank, count, ...shape, ...axes] (count axes, distinct, in [0, rank); what
+// follows is not read); out holds the kept axes in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const Positional args(info, "reduce", 4);
   Napi::Env env = args.Env();
   const int64_t code = args.Int(0, "op", 0, 4);
   const bool squares = code >= 3;
-  const ReduceOp op = code == 0 || code == 3 ? ReduceOp::kSum : code == 1 || code == 4 ? ReduceOp::kMean : ReduceOp::kMax;
+  const ReduceOp op =
+      code == 0 || code == 3 ? ReduceOp::kSum : (code == 1 || code == 4 ? ReduceOp::kMean : ReduceOp::kMax);
   const F32 x = args.Floats(1, "x");
   const F32 out = args.Floats(2, "out");
   const std::vector<int64_t> dims = args.Ints(3, "dims");
@@ -175,17 +181,21 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < shape.size(); ++i) (isReduced[i] ? reduceSize : outSize) *= shape[i];
   args.ExpectLength(out, outSize, "out");
   const Plan plan = MakePlan(shape, isReduced);
-  if (op == ReduceOp::kMax) {
-    const float lowest = -std::numeric_limits<float>::infinity();
-    const auto larger = [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; };
-    const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger, Value());
-    std::copy(acc.begin(), acc.end(), out.data);
-  } else {
-    const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
-    if (squares)
-      SumOrMean(plan, x.data, out.data, outSize, scale, Squared());
-    else
-      SumOrMean(plan, x.data, out.data, outSize, scale, Value());
+  try {
+    if (op == ReduceOp::kMax) {
+      const float lowest = -std::numeric_limits<float>::infinity();
+      const auto larger = [](float m, float v) { return (std::isnan(v) || v > m) ? v : m; };
+      const std::vector<float> acc = Reduced<float>(plan, x.data, outSize, lowest, larger, Value());
+      std::copy(acc.begin(), acc.end(), out.data);
+    } else {
+      const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
+      if (squares)
+        SumOrMean(plan, x.data, out.data, outSize, scale, Squared());
+      else
+        SumOrMean(plan, x.data, out.data, outSize, scale, Value());
+    }
+  } catch (const std::bad_alloc&) {
+    args.Fail("out of memory for the partial results of " + std::to_string(outSize) + " outputs");
   }
   return env.Undefined();
 }

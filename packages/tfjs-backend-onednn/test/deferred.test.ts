@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
+import { getThreads, setThreads } from '../src/index.js';
 import { DEFERRED_BROADCAST_MIN, DEFERRED_SQUARE_MIN } from '../src/kernels/util.js';
 import { native, UNARY_OPS } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
@@ -222,6 +223,31 @@ describe('deferred squares (the variance of tf.moments)', { skip: native === nul
       });
       assert.equal(squares, 1, label);
       assert.deepEqual(fused, made, label);
+    }
+  });
+
+  it('reduces the squares of a large array on two threads as it reduces the squares made first', () => {
+    tf.setBackend('onednn');
+    const initial = getThreads();
+    setThreads(2);
+    try {
+      // 128 K elements: above the size where a reduction splits among the threads.
+      const large = [8, 32, 32, 16];
+      for (const axes of [[0, 1, 2], [1]]) {
+        let fused: Float32Array | undefined;
+        const squares = countSquares(() => {
+          fused = tf.tidy(() => tf.mean(tf.square(randomTensor(large, 11)), axes).dataSync() as Float32Array);
+        });
+        assert.equal(squares, 0);
+        const made = tf.tidy(() => {
+          const s = tf.square(randomTensor(large, 11));
+          s.dataSync();
+          return tf.mean(s, axes).dataSync() as Float32Array;
+        });
+        assert.deepEqual(fused, made, `axes ${axes}`);
+      }
+    } finally {
+      setThreads(initial);
     }
   });
 

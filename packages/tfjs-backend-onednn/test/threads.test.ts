@@ -56,4 +56,26 @@ describe('thread control', { skip: !nativeAvailable() }, () => {
       tf.dispose([x, filter, dy]);
     }
   });
+
+  it('gives the same bits for matrix products at 1 and 2 threads, below and above the one-thread threshold', async () => {
+    await tf.setBackend('onednn');
+    const initial = getThreads();
+    // 2 · 128 · 400 · 120 ≈ 12 MFLOP runs on one thread; 2 · 256³ ≈ 34 MFLOP is split by OpenBLAS.
+    const pairs = [
+      [randomTensor([128, 400], 4), randomTensor([400, 120], 5)],
+      [randomTensor([256, 256], 6), randomTensor([256, 256], 7)],
+    ] as const;
+    const run = (threads: number) => {
+      setThreads(threads);
+      return pairs.map(([a, b]) => tf.tidy(() => tf.matMul(a, b).dataSync()));
+    };
+    try {
+      const one = run(1);
+      const two = run(2);
+      for (const i of one.keys()) assert.deepEqual(two[i], one[i], `product ${i}`);
+    } finally {
+      setThreads(initial);
+      tf.dispose(pairs.flat());
+    }
+  });
 });

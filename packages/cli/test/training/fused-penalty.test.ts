@@ -150,6 +150,28 @@ describe(
       }
     });
 
+    test('a backend with only the pair of kernels: addGradients differentiates the fused value, same bits', async () => {
+      await tf.setBackend('onednn');
+      const chained = addedGradients('inverse', 'neuron');
+      const config = tf.getKernel(GROUPED_SQUARED_DISTANCES_CHAIN, 'onednn');
+      assert.ok(config);
+      tf.unregisterKernel(GROUPED_SQUARED_DISTANCES_CHAIN, 'onednn');
+      try {
+        for (const without of [undefined, 'conv/kernel']) {
+          const profile = await tf.profile(() => {
+            addedGradients('inverse', 'neuron', without);
+          });
+          const penaltyKernels = profile.kernelNames.filter((name) => name.startsWith(GROUPED_SQUARED_DISTANCES));
+          assert.deepEqual(penaltyKernels, [GROUPED_SQUARED_DISTANCES, `${GROUPED_SQUARED_DISTANCES}Grad`]);
+        }
+        const pair = addedGradients('inverse', 'neuron');
+        assert.equal(pair.value, chained.value);
+        assert.deepEqual(pair.grads, chained.grads);
+      } finally {
+        tf.registerKernel(config);
+      }
+    });
+
     test("a layers model's step: addGradients equals backprop through task loss + penalty", async () => {
       await tf.setBackend('onednn');
       for (const regularized of [false, true]) {

@@ -110,6 +110,8 @@ export class PersistentPenalty {
   private readonly weights: PersistentWeight[];
   /** Whether the active backend has the fused kernels: decided once, when the instance is made. */
   private readonly fused: boolean;
+  /** Whether it has the chain kernel too, which `addGradients` takes its step with. */
+  private readonly chained: boolean;
   /**
    * The fused path's host copies: λ per replica, whether solution j counts for replica r
    * ([solutions × replicas]), and the Gaussian σ² ([solutions × replicas × groups]).
@@ -175,8 +177,8 @@ export class PersistentPenalty {
       );
     this.fused =
       getKernel(GROUPED_SQUARED_DISTANCES, tf.getBackend()) !== undefined &&
-      getKernel(GROUPED_SQUARED_DISTANCES_GRAD, tf.getBackend()) !== undefined &&
-      getKernel(GROUPED_SQUARED_DISTANCES_CHAIN, tf.getBackend()) !== undefined;
+      getKernel(GROUPED_SQUARED_DISTANCES_GRAD, tf.getBackend()) !== undefined;
+    this.chained = this.fused && getKernel(GROUPED_SQUARED_DISTANCES_CHAIN, tf.getBackend()) !== undefined;
     this.kernelAttrs = {
       replicas: this.replicas,
       references: this.solutionCount,
@@ -304,9 +306,10 @@ export class PersistentPenalty {
     // tf.variableGrads gives null for a variable the loss does not reach.
     const bases = entries.map(({ key }) => (grads[key] as tf.Tensor | null | undefined) ?? undefined);
     const complete = bases.every((base) => base !== undefined);
-    // The fused path makes no intermediate tensor, so it runs outside a tidy (a scope costs more
-    // than the kernel on a small network); the composed path's are disposed by one.
-    const { value, own } = this.fused
+    // The chain kernel makes no intermediate tensor, so it runs outside a tidy (a scope costs more
+    // than the kernel on a small network); elsewhere the penalty is differentiated as `value` is
+    // (through the fused pair where the backend has them), its intermediates disposed by a tidy.
+    const { value, own } = this.chained
       ? this.chain(inputs, complete ? (bases as tf.Tensor[]) : [], schedule)
       : tf.tidy(() => {
           const names = this.weights.map(({ name }) => name);
@@ -314,17 +317,19 @@ export class PersistentPenalty {
           const computed = tf.valueAndGrads(f)(inputs);
           return { value: computed.value as tf.Scalar, own: computed.grads };
         });
-    // With every base given, the fused kernel has added them already.
-    const added =
-      this.fused && complete
-        ? own
-        : own.map((grad, i) => {
-            const base = bases[i];
-            if (!base) return grad;
-            const sum = tf.add(base, grad);
-            grad.dispose();
-            return sum;
-          });
+    // With every base given, the chain kernel has added them already.
+    let added = own;
+    if (!(this.chained && complete)) {
+      try {
+        added = tf.tidy(() => own.map((grad, i) => (bases[i] ? tf.add(bases[i] as tf.Tensor, grad) : grad)));
+      } catch (error) {
+        tf.dispose([value, ...own]);
+        throw error;
+      }
+      own.forEach((grad, i) => {
+        if (bases[i]) grad.dispose();
+      });
+    }
     // A weight no optimizer may move (BatchNorm's moving statistics, a frozen layer) gets no
     // gradient, as differentiating the sum over the trainable variables gives none.
     for (const [i, { key, trainable }] of entries.entries())

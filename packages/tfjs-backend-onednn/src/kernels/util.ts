@@ -242,8 +242,8 @@ export function deferredBroadcastOutput(
 
 /**
  * Square outputs of at least this many float32 elements are deferred on the onednn backend: a Sum
- * or Mean of them reads the squared array instead (see OneDnnBackend.deferredSquare), and the
- * squares are made only if another kernel reads them.
+ * or Mean of them reads the array they square (see OneDnnBackend.deferredSquare), and the squares
+ * are made only if another kernel reads them.
  */
 export const DEFERRED_SQUARE_MIN = 1 << 14;
 
