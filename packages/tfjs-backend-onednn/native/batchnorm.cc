@@ -45,7 +45,8 @@ std::vector<float> InverseStd(const ChannelParams& c) {
   return r;
 }
 
-// batchNorm({x, mean, variance, scale?, offset?, channels, epsilon, out})
+// batchNorm({x, mean, variance, scale?, offset?, channels, epsilon, relu?, out}); with `relu`, the
+// output of a Relu of the result, in the same pass (the bits of the two kernels one after the other).
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "batchNorm");
@@ -58,6 +59,7 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   }
   F32 out = GetF32(p, "out");
   ExpectLength(env, out, c.x.length, "out");
+  const bool relu = GetBoolOr(p, "relu", false);
   const std::vector<float> r = InverseStd(c);
   std::vector<float> gain(c.channels), shift(c.channels);
   for (int64_t k = 0; k < c.channels; ++k) {
@@ -70,6 +72,8 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
       const float* xi = c.x.data + row * C;
       float* o = out.data + row * C;
       for (int64_t k = 0; k < C; ++k) o[k] = (xi[k] - c.mean.data[k]) * gain[k] + shift[k];
+      if (relu)
+        for (int64_t k = 0; k < C; ++k) o[k] = o[k] < 0.0f ? 0.0f : o[k];
     }
   });
   return env.Undefined();

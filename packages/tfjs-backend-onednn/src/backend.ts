@@ -60,6 +60,8 @@ export class OneDnnBackend extends MathBackendCPU {
   private readonly broadcasts = new WeakMap<Entry, BroadcastSource>();
   /** Unsettled entries that are the elementwise square of an array (see `deferredSquare`). */
   private readonly squares = new WeakMap<Entry, Float32Array>();
+  /** Unsettled entries whose Relu their producer computes in its own pass (see `deferredWithRelu`). */
+  private readonly reluProducers = new WeakMap<Entry, (out: Float32Array) => void>();
 
   constructor() {
     super();
@@ -186,12 +188,41 @@ export class OneDnnBackend extends MathBackendCPU {
     return this.data.has(dataId) ? (this.squares.get(this.data.get(dataId)) ?? null) : null;
   }
 
+  /**
+   * A deferred output (FusedBatchNorm's) whose Relu its producer can write in the same pass,
+   * `computeRelu` filling an array with relu of the output: a Relu of it reads the producer's
+   * inputs instead (`reluProducer`), and the output itself is made only if another kernel reads it.
+   * In a training step nothing does: the Relu's gradient reads the Relu's output.
+   */
+  deferredWithRelu(
+    shape: number[],
+    inputs: Float32Array[],
+    compute: (out: Float32Array) => void,
+    computeRelu: (out: Float32Array) => void,
+  ): TensorInfo {
+    const info = this.deferred(shape, inputs, compute);
+    if (this.data.has(info.dataId)) {
+      const entry: Entry = this.data.get(info.dataId);
+      if (this.unsettled.has(entry)) this.reluProducers.set(entry, computeRelu);
+    }
+    return info;
+  }
+
+  /**
+   * For an unread `deferredWithRelu` output, the function that writes relu of it; null for any
+   * other tensor. Elementwise, so it holds for a reshaped view too.
+   */
+  reluProducer(dataId: DataId): ((out: Float32Array) => void) | null {
+    return this.data.has(dataId) ? (this.reluProducers.get(this.data.get(dataId)) ?? null) : null;
+  }
+
   /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */
   private settle(entry: Entry, values: BackendValues, inputs: Float32Array[]): void {
     defineValues(entry, values);
     this.unsettled.delete(entry);
     this.broadcasts.delete(entry);
     this.squares.delete(entry);
+    this.reluProducers.delete(entry);
     for (const input of inputs) this.buffers.release(input);
   }
 

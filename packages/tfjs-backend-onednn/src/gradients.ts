@@ -53,6 +53,13 @@ function holds(dy: Tensor | Tensor[], saved: Tensor[]): number {
   return total;
 }
 
+/**
+ * Outputs an op's gradient saves besides what tfjs saves: Relu's output, from which its gradient
+ * on onednn takes the sign (the same as the input's: relu keeps positives, NaN and −0 as they are,
+ * and makes the rest 0), so that a Relu's input (a FusedBatchNorm output) need never be written.
+ */
+const OUTPUTS_TO_SAVE: Record<string, boolean[]> = { [Relu]: [true] };
+
 /** Wraps the registered gradient of `kernelName` (once), with a faster one on onednn where given. */
 function override(kernelName: string, native?: NativeGradFunc): void {
   const original = getGradient(kernelName);
@@ -67,7 +74,8 @@ function override(kernelName: string, native?: NativeGradFunc): void {
     return holds(dy, saved) < RELEASE_MIN_ELEMENTS ? compute() : releasingAfter(dy, saved, compute);
   };
   wrapped.add(gradFunc);
-  registerGradient({ ...original, gradFunc });
+  const outputsToSave = OUTPUTS_TO_SAVE[kernelName];
+  registerGradient({ ...original, gradFunc, ...(outputsToSave && !original.outputsToSave ? { outputsToSave } : {}) });
 }
 
 /** All five derivatives of FusedBatchNorm from one native pass over x and dy. */
@@ -100,9 +108,13 @@ function spreadGrad(scaleByCount: boolean): NativeGradFunc {
   };
 }
 
-/** Relu, Tanh and Square: one native pass over dy and the saved tensor. */
+/**
+ * Relu, Tanh and Square: one native pass over dy and the saved tensor (for Relu its output, saved
+ * after its input: see OUTPUTS_TO_SAVE).
+ */
 function unaryGrad(op: 'relu' | 'tanh' | 'square'): NativeGradFunc {
-  return (dy, [saved]) => {
+  return (dy, savedTensors) => {
+    const saved = op === 'relu' ? savedTensors[savedTensors.length - 1] : savedTensors[0];
     if (saved.dtype !== 'float32' || dy.dtype !== 'float32' || saved.size === 0 || saved.size !== dy.size) return null;
     const dx = engine().runKernel(UnaryGrad, { dy, x: saved }, { op }) as Tensor;
     return { x: () => dx };

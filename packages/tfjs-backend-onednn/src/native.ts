@@ -75,6 +75,8 @@ export interface NativeAddon {
     scale?: Float32Array;
     channels: number;
     epsilon: number;
+    /** Writes relu of the result (the two kernels' bits, in one pass). */
+    relu?: boolean;
     out: Float32Array;
   }): void;
   batchNormGrad(p: {

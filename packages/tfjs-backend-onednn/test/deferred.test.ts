@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
 import { getThreads, setThreads } from '../src/index.js';
-import { DEFERRED_BROADCAST_MIN, DEFERRED_SQUARE_MIN } from '../src/kernels/util.js';
+import { DEFERRED_BROADCAST_MIN, DEFERRED_RELU_MIN, DEFERRED_SQUARE_MIN } from '../src/kernels/util.js';
 import { native, UNARY_OPS } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
 
@@ -294,5 +294,104 @@ describe('deferred squares (the variance of tf.moments)', { skip: native === nul
       for (let j = 0; j < e.length; j++)
         assert.ok(Math.abs(values[j] - e[j]) <= 1e-4 * magnitude, `output ${i} element ${j}`);
     }
+  });
+});
+
+/** Counts native batchNorm calls, those that write a relu and those that do not, while fn runs. */
+function countNormalizations(fn: () => void): { plain: number; relu: number } {
+  const addon = native as NonNullable<typeof native>;
+  const original = addon.batchNorm;
+  const calls = { plain: 0, relu: 0 };
+  addon.batchNorm = (p) => {
+    calls[p.relu ? 'relu' : 'plain']++;
+    original(p);
+  };
+  try {
+    fn();
+  } finally {
+    addon.batchNorm = original;
+  }
+  return calls;
+}
+
+describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)', { skip: native === null }, () => {
+  // Exactly DEFERRED_RELU_MIN elements: smaller outputs are made at once.
+  const big = [4, 16, 16, DEFERRED_RELU_MIN / (4 * 16 * 16)];
+  const channels = [big[3]];
+  const normalize = (x: tf.Tensor) =>
+    tf.batchNorm(
+      x,
+      randomTensor(channels, 21),
+      tf.abs(randomTensor(channels, 22)),
+      randomTensor(channels, 23),
+      randomTensor(channels, 24),
+      1e-3,
+    );
+
+  it('writes relu of the normalization without the normalization, with the bits of the two kernels', () => {
+    tf.setBackend('onednn');
+    let fused: Float32Array | undefined;
+    const calls = countNormalizations(() => {
+      fused = tf.tidy(() => tf.relu(normalize(randomTensor(big, 20))).dataSync() as Float32Array);
+    });
+    assert.deepEqual(calls, { plain: 0, relu: 1 });
+    let apart: Float32Array | undefined;
+    const twice = countNormalizations(() => {
+      apart = tf.tidy(() => {
+        const y = normalize(randomTensor(big, 20));
+        y.dataSync();
+        return tf.relu(y).dataSync() as Float32Array;
+      });
+    });
+    assert.deepEqual(twice, { plain: 1, relu: 0 });
+    assert.deepEqual(fused, apart);
+    // Any other reader makes the normalization itself; small ones are made at once.
+    const read = countNormalizations(() =>
+      tf.tidy(() =>
+        [tf.relu(normalize(randomTensor(big, 20))), tf.add(normalize(randomTensor(big, 20)), 1)].map((t) =>
+          t.dataSync(),
+        ),
+      ),
+    );
+    assert.deepEqual(read, { plain: 1, relu: 1 });
+    const small = [4, 16, 16, big[3] / 2];
+    const smallCalls = countNormalizations(() =>
+      tf.tidy(() =>
+        tf.relu(tf.batchNorm(randomTensor(small, 1), tf.zeros([small[3]]), tf.ones([small[3]]))).dataSync(),
+      ),
+    );
+    assert.deepEqual(smallCalls, { plain: 1, relu: 0 });
+  });
+
+  it('a training step through batch statistics, normalization and relu matches cpu without writing the normalization', () => {
+    const loss = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const y = tf.relu(tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
+      return tf.sum(tf.mul(y, randomTensor(big, 25)));
+    };
+    const run = () => tf.grads(loss)([randomTensor(big, 26), randomTensor(channels, 27), randomTensor(channels, 28)]);
+    const expected = runOn('cpu', run);
+    tf.setBackend('onednn');
+    let actual: Float32Array[] = [];
+    const calls = countNormalizations(() => {
+      actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+    });
+    assert.deepEqual(calls, { plain: 0, relu: 1 });
+    for (const [i, values] of actual.entries()) {
+      const e = expected[i].values;
+      let magnitude = 1;
+      for (const v of e) magnitude = Math.max(magnitude, Math.abs(v));
+      for (let j = 0; j < e.length; j++)
+        assert.ok(Math.abs(values[j] - e[j]) <= 1e-4 * magnitude, `gradient ${i} element ${j}`);
+    }
+  });
+
+  it("Relu's gradient, taken from its output, has the bits of tfjs's (NaN, ±0, ±∞ included)", () => {
+    const x = () => tf.tensor([-2, -0, 0, 3, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-38]);
+    const dy = () => tf.tensor([1, 2, 3, 4, 5, 6, 7, 8]);
+    const run = () => tf.grad((v: tf.Tensor) => tf.relu(v))(x(), dy());
+    const [expected] = runOn('cpu', run);
+    const [actual] = runOn('onednn', run);
+    assert.deepEqual(actual.values, expected.values);
   });
 });

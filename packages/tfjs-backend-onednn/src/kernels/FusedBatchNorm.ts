@@ -2,6 +2,8 @@ import { FusedBatchNorm, type FusedBatchNormAttrs, type TensorInfo } from '@tens
 import {
   addon,
   cpuBackend,
+  DEFERRED_RELU_MIN,
+  deferredWithReluOutput,
   f32,
   fallback,
   type Inputs,
@@ -28,13 +30,13 @@ export function fusedBatchNorm(args: KernelArgs) {
   const backend = cpuBackend(args);
   const xValues = f32(backend, x);
   const channels = x.shape[x.shape.length - 1];
-  const params = [mean, variance, offset, scale].map((t) => channelValues(backend, t, channels));
-  const [meanValues, varianceValues, offsetValues, scaleValues] = params;
+  const [meanValues, varianceValues, offsetValues, scaleValues] = [mean, variance, offset, scale].map((t) =>
+    channelValues(backend, t, channels),
+  );
   if (xValues === null || !meanValues || !varianceValues || offsetValues === undefined || scaleValues === undefined) {
     return fallback(FusedBatchNorm, args);
   }
-  const out = outputArray(backend, xValues.length);
-  addon().batchNorm({
+  const params = {
     x: xValues,
     mean: meanValues,
     variance: varianceValues,
@@ -42,9 +44,27 @@ export function fusedBatchNorm(args: KernelArgs) {
     ...(scaleValues ? { scale: scaleValues } : {}),
     channels,
     epsilon: varianceEpsilon,
-    out,
-  });
-  return backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+  if (xValues.length < DEFERRED_RELU_MIN) {
+    const out = outputArray(backend, xValues.length);
+    addon().batchNorm({ ...params, out });
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  }
+  // Deferred: a Relu of the output (a BatchNorm layer followed by a relu) writes both in one pass.
+  const held = [
+    xValues,
+    meanValues,
+    varianceValues,
+    ...(offsetValues ? [offsetValues] : []),
+    ...(scaleValues ? [scaleValues] : []),
+  ];
+  return deferredWithReluOutput(
+    backend,
+    x.shape,
+    held,
+    (out) => addon().batchNorm({ ...params, out }),
+    (out) => addon().batchNorm({ ...params, relu: true, out }),
+  );
 }
 
 registerNativeKernel(FusedBatchNorm, fusedBatchNorm);

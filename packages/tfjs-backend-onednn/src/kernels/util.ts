@@ -268,8 +268,43 @@ export function squareSourceOf(backend: MathBackendCPU, t: TensorInfo): Float32A
   return (backend as MathBackendCPU & Partial<DeferringBackend>).squareSource?.(t.dataId) ?? null;
 }
 
+/**
+ * Outputs of at least this many float32 elements that a Relu may take fused (FusedBatchNorm's)
+ * are deferred on the onednn backend (see OneDnnBackend.deferredWithRelu).
+ */
+export const DEFERRED_RELU_MIN = 1 << 14;
+
+/**
+ * A float32 output of `shape` that `compute` fills and whose relu `computeRelu` writes in the same
+ * pass: deferred on the onednn backend, where a Relu of it calls `computeRelu`; computed now elsewhere.
+ */
+export function deferredWithReluOutput(
+  backend: MathBackendCPU,
+  shape: number[],
+  inputs: Float32Array[],
+  compute: (out: Float32Array) => void,
+  computeRelu: (out: Float32Array) => void,
+): TensorInfo {
+  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
+  if (deferring.deferredWithRelu !== undefined) return deferring.deferredWithRelu(shape, inputs, compute, computeRelu);
+  return deferredOutput(backend, shape, inputs, compute);
+}
+
+/** Where `t` is an unread `deferredWithRelu` output on the onednn backend, the function writing its relu. */
+export function reluProducerOf(backend: MathBackendCPU, t: TensorInfo): ((out: Float32Array) => void) | null {
+  if (t.dtype !== 'float32' || sizeOf(t.shape) < DEFERRED_RELU_MIN) return null;
+  return (backend as MathBackendCPU & Partial<DeferringBackend>).reluProducer?.(t.dataId) ?? null;
+}
+
 interface DeferringBackend {
   deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
+  deferredWithRelu(
+    shape: number[],
+    inputs: Float32Array[],
+    compute: (out: Float32Array) => void,
+    computeRelu: (out: Float32Array) => void,
+  ): TensorInfo;
+  reluProducer(dataId: DataId): ((out: Float32Array) => void) | null;
   deferredSquare(shape: number[], source: Float32Array, compute: (out: Float32Array) => void): TensorInfo;
   squareSource(dataId: DataId): Float32Array | null;
   deferredBroadcast(
