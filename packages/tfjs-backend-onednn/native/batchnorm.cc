@@ -2,7 +2,8 @@
 // Per channel c: r = 1 / sqrt(variance + epsilon), y = (x - mean) * r * scale + offset.
 #include <cmath>
 #include <cstdint>
-#include <mutex>
+#include <new>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -79,10 +80,12 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// batchNormGrad({x, dy, mean, variance, scale?, channels, epsilon, dx, dMean, dVariance, dScale, dOffset}):
-// the gradients of y with respect to each input, treating mean and variance as inputs (as tfjs does):
+// batchNormGrad({x, dy, mean, variance, scale?, reluOutput?, channels, epsilon, dx, dMean, dVariance, dScale,
+// dOffset}): the gradients of y with respect to each input, treating mean and variance as inputs (as tfjs does):
 //   dx = dy·r·scale, dMean = −r·scale·Σdy, dVariance = −½·r³·scale·Σdy(x − mean),
 //   dScale = r·Σdy(x − mean), dOffset = Σdy, sums over every row.
+// With reluOutput (z = relu(y)), dy is the gradient of z, and the gradient of y is taken as a Relu
+// gradient would make it: dy·step(z), NaN where z is NaN, with the same arithmetic.
 Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = ParamsObject(info, "batchNormGrad");
@@ -93,6 +96,12 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   F32 dVariance = GetF32(p, "dVariance");
   F32 dScale = GetF32(p, "dScale");
   F32 dOffset = GetF32(p, "dOffset");
+  const bool relu = Has(p, "reluOutput");
+  F32 z;
+  if (relu) {
+    z = GetF32(p, "reluOutput");
+    ExpectLength(env, z, c.x.length, "reluOutput");
+  }
   ExpectLength(env, dy, c.x.length, "dy");
   ExpectLength(env, dx, c.x.length, "dx");
   for (auto [buffer, name] : {std::pair{dMean, "dMean"}, {dVariance, "dVariance"}, {dScale, "dScale"},
@@ -103,26 +112,47 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   const std::vector<float> r = InverseStd(c);
   std::vector<float> gain(C);
   for (int64_t k = 0; k < C; ++k) gain[k] = r[k] * (c.hasScale ? c.scale.data[k] : 1.0f);
-  std::vector<double> sumDy(C, 0.0), sumDyCentered(C, 0.0);
-  std::mutex merge;
+  // Per thread: its sums, and a row of dy (through the relu when given); allocated before the
+  // parallel region (where a failed allocation would end the process) and merged in thread order.
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<double>> localDy, localCentered;
+  std::vector<std::vector<float>> rowDy;
+  try {
+    localDy.assign(threads, std::vector<double>(C, 0.0));
+    localCentered.assign(threads, std::vector<double>(C, 0.0));
+    rowDy.assign(threads, std::vector<float>(C));
+  } catch (const std::bad_alloc&) {
+    Fail(env, "batchNormGrad: out of memory for " + std::to_string(threads) + " × " + std::to_string(C) +
+                  " partial sums");
+  }
   ParallelFor(c.rows, c.x.length, [&](int64_t begin, int64_t end) {
-    std::vector<double> localDy(C, 0.0), localCentered(C, 0.0);
+    const int thread = omp_get_thread_num();
+    double* sumDyThread = localDy[thread].data();
+    double* sumCenteredThread = localCentered[thread].data();
+    float* gRelu = rowDy[thread].data();
     for (int64_t row = begin; row < end; ++row) {
       const float* xi = c.x.data + row * C;
       const float* g = dy.data + row * C;
       float* d = dx.data + row * C;
+      if (relu) {
+        const float* zi = z.data + row * C;
+        for (int64_t k = 0; k < C; ++k) gRelu[k] = g[k] * (zi[k] != zi[k] ? zi[k] : (zi[k] > 0.0f ? 1.0f : 0.0f));
+        g = gRelu;
+      }
       for (int64_t k = 0; k < C; ++k) {
         d[k] = g[k] * gain[k];
-        localDy[k] += g[k];
-        localCentered[k] += static_cast<double>(g[k]) * (xi[k] - c.mean.data[k]);
+        sumDyThread[k] += g[k];
+        sumCenteredThread[k] += static_cast<double>(g[k]) * (xi[k] - c.mean.data[k]);
       }
     }
-    std::lock_guard<std::mutex> lock(merge);
-    for (int64_t k = 0; k < C; ++k) {
-      sumDy[k] += localDy[k];
-      sumDyCentered[k] += localCentered[k];
-    }
   });
+  std::vector<double> sumDy(C, 0.0), sumDyCentered(C, 0.0);
+  for (int t = 0; t < threads; ++t) {
+    for (int64_t k = 0; k < C; ++k) {
+      sumDy[k] += localDy[t][k];
+      sumDyCentered[k] += localCentered[t][k];
+    }
+  }
   for (int64_t k = 0; k < C; ++k) {
     const double rk = r[k];
     const double scale = c.hasScale ? c.scale.data[k] : 1.0;

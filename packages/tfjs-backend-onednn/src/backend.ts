@@ -26,14 +26,23 @@ import {
 } from './tfjs_internals.js';
 
 /**
- * A small array, the shape it has before a broadcast repeats it, and the shape it was broadcast to
- * (a Reshape shares the data id under another shape: the source describes only this one).
+ * What an unread deferred output is, for the kernels that can read it without making it:
+ * - `broadcast`: `values` (of `shape`) repeated to `broadcastShape` (tfjs's broadcastTo, which the
+ *   gradients of Mean and Sum use to spread a per-channel value over an activation); binary
+ *   arithmetic and UnaryGrad read `values`. A Reshape shares the data id under another shape: the
+ *   source describes only `broadcastShape`.
+ * - `square`: the elementwise square of `values` (the variance's in tf.moments); Sum and Mean read
+ *   `values` and square as they sum.
+ * - `normalization`: a FusedBatchNorm output; `relu` writes relu of it from the normalization's
+ *   inputs in one pass, for a Relu of it.
+ * - `reluGrad`: Relu's gradient `dy · step(output)`; FusedBatchNorm's gradient reads `dy` and `output`.
+ * The elementwise kinds hold for a reshaped view too.
  */
-export interface BroadcastSource {
-  values: Float32Array;
-  shape: number[];
-  broadcastShape: number[];
-}
+export type DeferredSource =
+  | { kind: 'broadcast'; values: Float32Array; shape: number[]; broadcastShape: number[] }
+  | { kind: 'square'; values: Float32Array }
+  | { kind: 'normalization'; relu: (out: Float32Array) => void }
+  | { kind: 'reluGrad'; dy: Float32Array; output: Float32Array };
 
 /** Priority above the cpu backend's (1), so tfjs picks onednn by default once it is registered. */
 export const BACKEND_PRIORITY = 3;
@@ -56,12 +65,8 @@ export class OneDnnBackend extends MathBackendCPU {
   readonly buffers = new BufferPool(BUFFER_POOL_LIMIT_BYTES);
   /** Entries whose values are not computed yet, with the input arrays they hold (see `deferred`). */
   private readonly unsettled = new WeakMap<Entry, Float32Array[]>();
-  /** Unsettled entries that are a broadcast of a smaller array (see `deferredBroadcast`). */
-  private readonly broadcasts = new WeakMap<Entry, BroadcastSource>();
-  /** Unsettled entries that are the elementwise square of an array (see `deferredSquare`). */
-  private readonly squares = new WeakMap<Entry, Float32Array>();
-  /** Unsettled entries whose Relu their producer computes in its own pass (see `deferredWithRelu`). */
-  private readonly reluProducers = new WeakMap<Entry, (out: Float32Array) => void>();
+  /** What some unsettled entries are (see `deferred`). */
+  private readonly sources = new WeakMap<Entry, DeferredSource>();
 
   constructor() {
     super();
@@ -105,11 +110,18 @@ export class OneDnnBackend extends MathBackendCPU {
    * A float32 kernel output computed when its values are first read, and never if the tensor is
    * disposed unread. tfjs computes some gradients nobody uses (a fused convolution's gradient
    * gives the input's even for the first layer, whose input is data); deferring costly ones skips
-   * that work. `inputs` are held (never recycled by the pool) until then; the kernel must have
-   * validated everything, so that `compute` cannot fail. On a tfjs-core this backend was not
-   * tested with, the output is computed now.
+   * that work. With a `source`, kernels that understand it read the output without making it (see
+   * DeferredSource): arrays written only to be read once by one of them are never written.
+   * `inputs` are held (never recycled by the pool) until then; the kernel must have validated
+   * everything, so that `compute` cannot fail. On a tfjs-core this backend was not tested with,
+   * the output is computed now.
    */
-  deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo {
+  deferred(
+    shape: number[],
+    inputs: Float32Array[],
+    compute: (out: Float32Array) => void,
+    source?: DeferredSource,
+  ): TensorInfo {
     if (!internalsAvailable()) {
       const out = this.buffers.take(util.sizeFromShape(shape));
       compute(out);
@@ -119,6 +131,7 @@ export class OneDnnBackend extends MathBackendCPU {
     const entry: Entry = this.data.get(info.dataId);
     for (const input of inputs) this.buffers.retain(input);
     this.unsettled.set(entry, inputs);
+    if (source !== undefined) this.sources.set(entry, source);
     defineLazyValues(
       entry,
       () => {
@@ -137,92 +150,18 @@ export class OneDnnBackend extends MathBackendCPU {
   }
 
   /**
-   * A deferred output of `shape` that repeats `source` (of `sourceShape`, size 1 on every axis it
-   * is repeated along): tfjs's broadcastTo, which the gradients of Mean and Sum use to spread a
-   * per-channel value over a whole activation. Kernels that broadcast anyway (binary arithmetic,
-   * UnaryGrad) read the source through `broadcastSource` and never make the full array.
+   * What an unread deferred output is; null for any other tensor (settling an entry, by a read or
+   * its disposal, forgets its source).
    */
-  deferredBroadcast(
-    shape: number[],
-    source: Float32Array,
-    sourceShape: number[],
-    compute: (out: Float32Array) => void,
-  ): TensorInfo {
-    const info = this.deferred(shape, [source], compute);
-    if (this.data.has(info.dataId)) {
-      const entry: Entry = this.data.get(info.dataId);
-      if (this.unsettled.has(entry))
-        this.broadcasts.set(entry, { values: source, shape: sourceShape, broadcastShape: shape });
-    }
-    return info;
-  }
-
-  /**
-   * The array an unread `deferredBroadcast` output repeats, and its shape; null for any other
-   * tensor (settling an entry, by a read or its disposal, forgets its source).
-   */
-  broadcastSource(dataId: DataId): BroadcastSource | null {
-    return this.data.has(dataId) ? (this.broadcasts.get(this.data.get(dataId)) ?? null) : null;
-  }
-
-  /**
-   * A deferred output that is the elementwise square of `source` (a Square kernel's): the second
-   * reduction of tf.moments (the variance, the mean of the squared deviations, which BatchNorm
-   * computes every training step) reads the source through `squareSource` and squares as it sums,
-   * so the squares are never written (the gradient of Square needs its input, not its output).
-   */
-  deferredSquare(shape: number[], source: Float32Array, compute: (out: Float32Array) => void): TensorInfo {
-    const info = this.deferred(shape, [source], compute);
-    if (this.data.has(info.dataId)) {
-      const entry: Entry = this.data.get(info.dataId);
-      if (this.unsettled.has(entry)) this.squares.set(entry, source);
-    }
-    return info;
-  }
-
-  /**
-   * The array an unread `deferredSquare` output squares; null for any other tensor. Elementwise, so
-   * it holds for a reshaped view (which shares the data id) too.
-   */
-  squareSource(dataId: DataId): Float32Array | null {
-    return this.data.has(dataId) ? (this.squares.get(this.data.get(dataId)) ?? null) : null;
-  }
-
-  /**
-   * A deferred output (FusedBatchNorm's) whose Relu its producer can write in the same pass,
-   * `computeRelu` filling an array with relu of the output: a Relu of it reads the producer's
-   * inputs instead (`reluProducer`), and the output itself is made only if another kernel reads it.
-   * In a training step nothing does: the Relu's gradient reads the Relu's output.
-   */
-  deferredWithRelu(
-    shape: number[],
-    inputs: Float32Array[],
-    compute: (out: Float32Array) => void,
-    computeRelu: (out: Float32Array) => void,
-  ): TensorInfo {
-    const info = this.deferred(shape, inputs, compute);
-    if (this.data.has(info.dataId)) {
-      const entry: Entry = this.data.get(info.dataId);
-      if (this.unsettled.has(entry)) this.reluProducers.set(entry, computeRelu);
-    }
-    return info;
-  }
-
-  /**
-   * For an unread `deferredWithRelu` output, the function that writes relu of it; null for any
-   * other tensor. Elementwise, so it holds for a reshaped view too.
-   */
-  reluProducer(dataId: DataId): ((out: Float32Array) => void) | null {
-    return this.data.has(dataId) ? (this.reluProducers.get(this.data.get(dataId)) ?? null) : null;
+  deferredSource(dataId: DataId): DeferredSource | null {
+    return this.data.has(dataId) ? (this.sources.get(this.data.get(dataId)) ?? null) : null;
   }
 
   /** Makes `values` an ordinary property of an unsettled entry and lets go of its inputs. */
   private settle(entry: Entry, values: BackendValues, inputs: Float32Array[]): void {
     defineValues(entry, values);
     this.unsettled.delete(entry);
-    this.broadcasts.delete(entry);
-    this.squares.delete(entry);
-    this.reluProducers.delete(entry);
+    this.sources.delete(entry);
     for (const input of inputs) this.buffers.release(input);
   }
 

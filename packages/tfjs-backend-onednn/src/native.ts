@@ -82,6 +82,8 @@ export interface NativeAddon {
   batchNormGrad(p: {
     x: Float32Array;
     dy: Float32Array;
+    /** relu of the normalization: dy is then the gradient of the relu's output. */
+    reluOutput?: Float32Array;
     mean: Float32Array;
     variance: Float32Array;
     scale?: Float32Array;

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
 import { getThreads, setThreads } from '../src/index.js';
-import { DEFERRED_BROADCAST_MIN, DEFERRED_RELU_MIN, DEFERRED_SQUARE_MIN } from '../src/kernels/util.js';
-import { native, UNARY_OPS } from '../src/native.js';
+import { DEFERRED_MIN } from '../src/kernels/util.js';
+import { native, UNARY_GRAD_OPS, UNARY_OPS } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
 
 /** Counts native conv2dBackpropInput calls while fn runs. */
@@ -91,8 +91,8 @@ describe(
   'deferred broadcasts (tfjs broadcastTo, as the gradients of Mean and Sum spread dy)',
   { skip: native === null },
   () => {
-    // Exactly DEFERRED_BROADCAST_MIN elements: smaller broadcasts are made at once.
-    const big = [4, 16, 16, DEFERRED_BROADCAST_MIN / (4 * 16 * 16)];
+    // Exactly DEFERRED_MIN elements: smaller broadcasts are made at once.
+    const big = [4, 16, 16, DEFERRED_MIN / (4 * 16 * 16)];
     const channel = [1, 1, 1, 16];
 
     it('binary arithmetic and UnaryGrad read the small array, with the same bits as the full one', () => {
@@ -121,7 +121,7 @@ describe(
       }
     });
 
-    it('is not deferred below DEFERRED_BROADCAST_MIN elements', () => {
+    it('is not deferred below DEFERRED_MIN elements', () => {
       tf.setBackend('onednn');
       const small = [4, 16, 16, big[3] / 2];
       const tiles = countTiles(() =>
@@ -196,8 +196,8 @@ function countSquares(fn: () => void, min = 0): number {
 }
 
 describe('deferred squares (the variance of tf.moments)', { skip: native === null }, () => {
-  // Exactly DEFERRED_SQUARE_MIN elements: smaller squares are made at once.
-  const big = [4, 16, 16, DEFERRED_SQUARE_MIN / (4 * 16 * 16)];
+  // Exactly DEFERRED_MIN elements: smaller squares are made at once.
+  const big = [4, 16, 16, DEFERRED_MIN / (4 * 16 * 16)];
 
   it('a Sum or Mean of a Square reads its input, with the bits of reducing the squares', () => {
     tf.setBackend('onednn');
@@ -285,7 +285,7 @@ describe('deferred squares (the variance of tf.moments)', { skip: native === nul
     // (RealDiv's gradient squares the small divisor.)
     const squares = countSquares(() => {
       actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
-    }, DEFERRED_SQUARE_MIN);
+    }, DEFERRED_MIN);
     assert.equal(squares, 0);
     for (const [i, values] of actual.entries()) {
       const e = expected[i].values;
@@ -296,6 +296,23 @@ describe('deferred squares (the variance of tf.moments)', { skip: native === nul
     }
   });
 });
+
+/** Counts native unaryGrad calls of `op` while fn runs. */
+function countUnaryGrads(op: (typeof UNARY_GRAD_OPS)[number], fn: () => void): number {
+  const addon = native as NonNullable<typeof native>;
+  const original = addon.unaryGrad;
+  let calls = 0;
+  addon.unaryGrad = (...args) => {
+    if (args[0] === UNARY_GRAD_OPS.indexOf(op)) calls++;
+    original(...args);
+  };
+  try {
+    fn();
+  } finally {
+    addon.unaryGrad = original;
+  }
+  return calls;
+}
 
 /** Counts native batchNorm calls, those that write a relu and those that do not, while fn runs. */
 function countNormalizations(fn: () => void): { plain: number; relu: number } {
@@ -315,8 +332,8 @@ function countNormalizations(fn: () => void): { plain: number; relu: number } {
 }
 
 describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)', { skip: native === null }, () => {
-  // Exactly DEFERRED_RELU_MIN elements: smaller outputs are made at once.
-  const big = [4, 16, 16, DEFERRED_RELU_MIN / (4 * 16 * 16)];
+  // Exactly DEFERRED_MIN elements: smaller outputs are made at once.
+  const big = [4, 16, 16, DEFERRED_MIN / (4 * 16 * 16)];
   const channels = [big[3]];
   const normalize = (x: tf.Tensor) =>
     tf.batchNorm(
@@ -373,10 +390,16 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     const expected = runOn('cpu', run);
     tf.setBackend('onednn');
     let actual: Float32Array[] = [];
+    let reluGradients = 0;
     const calls = countNormalizations(() => {
-      actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+      reluGradients = countUnaryGrads('relu', () => {
+        actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+      });
     });
+    // Neither the normalization nor the relu's gradient is written: the normalization's gradient
+    // reads the relu's output and its gradient.
     assert.deepEqual(calls, { plain: 0, relu: 1 });
+    assert.equal(reluGradients, 0);
     for (const [i, values] of actual.entries()) {
       const e = expected[i].values;
       let magnitude = 1;
@@ -384,6 +407,21 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
       for (let j = 0; j < e.length; j++)
         assert.ok(Math.abs(values[j] - e[j]) <= 1e-4 * magnitude, `gradient ${i} element ${j}`);
     }
+  });
+
+  it("a Relu's gradient read by another kernel is made, and the gradient matches cpu", () => {
+    // The relu's gradient reaches the normalization's and, through a second use of z, an Add.
+    const loss = (x: tf.Tensor) => {
+      const z = tf.relu(normalize(x));
+      return tf.sum(tf.mul(tf.add(z, tf.mul(z, 2)), randomTensor(big, 29)));
+    };
+    const run = () => tf.grad(loss)(randomTensor(big, 30));
+    const [expected] = runOn('cpu', run);
+    const [actual] = runOn('onednn', run);
+    let magnitude = 1;
+    for (const v of expected.values) magnitude = Math.max(magnitude, Math.abs(v));
+    for (let j = 0; j < expected.values.length; j++)
+      assert.ok(Math.abs(actual.values[j] - expected.values[j]) <= 1e-4 * magnitude, `element ${j}`);
   });
 
   it("Relu's gradient, taken from its output, has the bits of tfjs's (NaN, ±0, ±∞ included)", () => {

@@ -2,8 +2,8 @@ import { FusedBatchNorm, type FusedBatchNormAttrs, type TensorInfo } from '@tens
 import {
   addon,
   cpuBackend,
-  DEFERRED_RELU_MIN,
-  deferredWithReluOutput,
+  DEFERRED_MIN,
+  deferredOutput,
   f32,
   fallback,
   type Inputs,
@@ -45,7 +45,7 @@ export function fusedBatchNorm(args: KernelArgs) {
     channels,
     epsilon: varianceEpsilon,
   };
-  if (xValues.length < DEFERRED_RELU_MIN) {
+  if (xValues.length < DEFERRED_MIN) {
     const out = outputArray(backend, xValues.length);
     addon().batchNorm({ ...params, out });
     return backend.makeTensorInfo(x.shape, 'float32', out);
@@ -58,13 +58,10 @@ export function fusedBatchNorm(args: KernelArgs) {
     ...(offsetValues ? [offsetValues] : []),
     ...(scaleValues ? [scaleValues] : []),
   ];
-  return deferredWithReluOutput(
-    backend,
-    x.shape,
-    held,
-    (out) => addon().batchNorm({ ...params, out }),
-    (out) => addon().batchNorm({ ...params, relu: true, out }),
-  );
+  return deferredOutput(backend, x.shape, held, (out) => addon().batchNorm({ ...params, out }), {
+    kind: 'normalization',
+    relu: (out) => addon().batchNorm({ ...params, relu: true, out }),
+  });
 }
 
 registerNativeKernel(FusedBatchNorm, fusedBatchNorm);

@@ -1,6 +1,15 @@
 import type { FusedBatchNormAttrs } from '@tensorflow/tfjs-core';
 import { channelValues } from './FusedBatchNorm.js';
-import { addon, cpuBackend, f32, type Inputs, type KernelArgs, outputArray, registerNativeKernel } from './util.js';
+import {
+  addon,
+  cpuBackend,
+  deferredSourceOf,
+  f32,
+  type Inputs,
+  type KernelArgs,
+  outputArray,
+  registerNativeKernel,
+} from './util.js';
 
 /**
  * The gradient of FusedBatchNorm with respect to x, mean, variance, scale and offset, in one pass
@@ -16,7 +25,10 @@ export function fusedBatchNormGrad(args: KernelArgs) {
   const backend = cpuBackend(args);
   const channels = x.shape[x.shape.length - 1];
   const xValues = f32(backend, x);
-  const dyValues = f32(backend, dy);
+  // dy as an unread Relu gradient (a BatchNorm layer followed by a relu): its dy and the relu's
+  // output, the gradient of the normalization taken in this pass.
+  const relu = deferredSourceOf(backend, dy, 'reluGrad');
+  const dyValues = relu?.dy ?? f32(backend, dy);
   const [meanValues, varianceValues, scaleValues] = [mean, variance, scale].map((t) =>
     channelValues(backend, t, channels),
   );
@@ -30,6 +42,7 @@ export function fusedBatchNormGrad(args: KernelArgs) {
   addon().batchNormGrad({
     x: xValues,
     dy: dyValues,
+    ...(relu ? { reluOutput: relu.output } : {}),
     mean: meanValues,
     variance: varianceValues,
     ...(scaleValues ? { scale: scaleValues } : {}),

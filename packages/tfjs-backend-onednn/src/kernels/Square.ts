@@ -4,8 +4,8 @@ import { nativeUnary } from './unary_util.js';
 import {
   addon,
   cpuBackend,
-  DEFERRED_SQUARE_MIN,
-  deferredSquareOutput,
+  DEFERRED_MIN,
+  deferredOutput,
   f32,
   type Inputs,
   type KernelArgs,
@@ -14,13 +14,16 @@ import {
 
 const SQUARE = UNARY_OPS.indexOf('square');
 
-/** Large float32 squares are deferred, so that a reduction of them reads x (see deferredSquareOutput). */
+/** Large float32 squares are deferred, so that a reduction of them reads x (see DeferredSource). */
 export function square(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
   const backend = cpuBackend(args);
   const values = x.dtype === 'float32' ? f32(backend, x) : null;
-  if (values === null || values.length < DEFERRED_SQUARE_MIN) return nativeUnary(Square, 'square', args);
-  return deferredSquareOutput(backend, x.shape, values, (out) => addon().unary(SQUARE, values, out, 0));
+  if (values === null || values.length < DEFERRED_MIN) return nativeUnary(Square, 'square', args);
+  return deferredOutput(backend, x.shape, [values], (out) => addon().unary(SQUARE, values, out, 0), {
+    kind: 'square',
+    values,
+  });
 }
 
 registerNativeKernel(Square, square);

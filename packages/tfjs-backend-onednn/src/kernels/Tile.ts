@@ -2,8 +2,8 @@ import { Tile, type TileAttrs } from '@tensorflow/tfjs-core';
 import {
   addon,
   cpuBackend,
-  DEFERRED_BROADCAST_MIN,
-  deferredBroadcastOutput,
+  DEFERRED_MIN,
+  deferredOutput,
   f32,
   fallback,
   type Inputs,
@@ -28,9 +28,15 @@ export function tile(args: KernelArgs) {
   const size = sizeOf(outShape);
   if (size === 0) return fallback(Tile, args);
   const fill = (out: Float32Array) => addon().tile(xValues, out, packDims(shape.length, shape, repeats));
-  // Only repeating x along its size-1 axes: tfjs's broadcastTo (see deferredBroadcastOutput).
-  if (size >= DEFERRED_BROADCAST_MIN && shape.every((d, i) => d === 1 || repeats[i] === 1))
-    return deferredBroadcastOutput(backend, outShape, xValues, shape, fill);
+  // Only repeating x along its size-1 axes: tfjs's broadcastTo, which kernels that broadcast
+  // anyway read as the array it repeats (see DeferredSource).
+  if (size >= DEFERRED_MIN && shape.every((d, i) => d === 1 || repeats[i] === 1))
+    return deferredOutput(backend, outShape, [xValues], fill, {
+      kind: 'broadcast',
+      values: xValues,
+      shape,
+      broadcastShape: outShape,
+    });
   const out = outputArray(backend, size);
   fill(out);
   return backend.makeTensorInfo(outShape, 'float32', out);

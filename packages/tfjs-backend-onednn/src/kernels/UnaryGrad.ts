@@ -1,8 +1,10 @@
 import { UNARY_GRAD_OPS, type UnaryGradOp } from '../native.js';
 import {
   addon,
-  broadcastSourceOf,
   cpuBackend,
+  DEFERRED_MIN,
+  deferredOutput,
+  deferredSourceOf,
   f32,
   type Inputs,
   type KernelArgs,
@@ -26,13 +28,27 @@ export function unaryGrad(args: KernelArgs) {
   const backend = cpuBackend(args);
   // dy spread over leading axes (the gradient of a mean, e.g. BatchNorm's variance) is read as the
   // array it repeats; reading its values would make the full array.
-  const source = broadcastSourceOf(backend, dy);
+  const source = deferredSourceOf(backend, dy, 'broadcast');
   const dyValues =
     source !== null && repeatsAlongLeadingAxes(source.shape, dy.shape) ? source.values : f32(backend, dy);
   const xValues = f32(backend, x);
   if (dyValues === null || xValues === null || sizeOf(dy.shape) !== xValues.length) {
     throw new Error(`${UnaryGrad}: expects non-empty float32 dy and x of one size`);
   }
+  // A Relu gradient of full-size dy is deferred: FusedBatchNorm's gradient reads dy and the relu's
+  // output instead (see DeferredSource), where a BatchNorm layer is followed by a relu.
+  if (op === 'relu' && source === null && xValues.length >= DEFERRED_MIN && dyValues.length === xValues.length)
+    return deferredOutput(
+      backend,
+      dy.shape,
+      [dyValues, xValues],
+      (out) => addon().unaryGrad(code, dyValues, xValues, out),
+      {
+        kind: 'reluGrad',
+        dy: dyValues,
+        output: xValues,
+      },
+    );
   const out = outputArray(backend, xValues.length);
   addon().unaryGrad(code, dyValues, xValues, out);
   return backend.makeTensorInfo(dy.shape, 'float32', out);

@@ -2,8 +2,8 @@ import { backend_util } from '@tensorflow/tfjs-core';
 import { BINARY_OPS, type BinaryOp } from '../native.js';
 import {
   addon,
-  broadcastSourceOf,
   cpuBackend,
+  deferredSourceOf,
   f32,
   fallback,
   type Inputs,
@@ -63,8 +63,8 @@ export function nativeBinary(kernelName: string, op: BinaryOp, args: KernelArgs)
   const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   // An unread broadcast (a gradient spread over an activation) is read as the array it repeats,
   // where that gives the same output; reading its values would make the full array.
-  let aSource = broadcastSourceOf(backend, a);
-  let bSource = broadcastSourceOf(backend, b);
+  let aSource = deferredSourceOf(backend, a, 'broadcast');
+  let bSource = deferredSourceOf(backend, b, 'broadcast');
   if (
     (aSource !== null || bSource !== null) &&
     !sameShape(backend_util.assertAndGetBroadcastShape(aSource?.shape ?? a.shape, bSource?.shape ?? b.shape), outShape)

@@ -3,6 +3,7 @@ import { REDUCE_OPS, type ReduceOp } from '../native.js';
 import {
   addon,
   cpuBackend,
+  deferredSourceOf,
   f32,
   fallback,
   type KernelArgs,
@@ -10,7 +11,6 @@ import {
   outputArray,
   packDims,
   sizeOf,
-  squareSourceOf,
 } from './util.js';
 
 /**
@@ -27,8 +27,8 @@ export function nativeReduce(
 ) {
   const backend = cpuBackend(args);
   // Looked up before x's values are read: reading them would compute the squares.
-  const squared = op === 'sum' || op === 'mean' ? squareSourceOf(backend, x) : null;
-  const xValues = squared ?? f32(backend, x);
+  const squared = op === 'sum' || op === 'mean' ? deferredSourceOf(backend, x, 'square') : null;
+  const xValues = squared?.values ?? f32(backend, x);
   if (xValues === null || x.shape.length > MAX_NATIVE_RANK) return fallback(kernelName, args);
   const axes = [...new Set(util.parseAxisParam(axis ?? [...x.shape.keys()], x.shape))].sort((p, q) => p - q);
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);

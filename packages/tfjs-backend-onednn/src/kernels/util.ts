@@ -7,7 +7,7 @@ import {
   registerKernel,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import type { BroadcastSource } from '../backend.js';
+import type { DeferredSource } from '../backend.js';
 import type { BufferPool } from '../buffer_pool.js';
 import { type ConvParams, type NativeAddon, native, type PoolParams } from '../native.js';
 
@@ -169,17 +169,29 @@ export function isChannelBias(shape: readonly number[], n: number, outRank: numb
 }
 
 /**
- * Where `t` is an unread broadcast on the onednn backend (see OneDnnBackend.deferredBroadcast), the
- * array it repeats and that array's shape, so that a kernel that broadcasts anyway reads it instead
- * of making the full one; null otherwise, and for a reshaped view of such a tensor. Tensors below
- * DEFERRED_BROADCAST_MIN elements never are one: they are not looked up (every binary op asks).
+ * Outputs of at least this many float32 elements may be deferred with a source (see
+ * OneDnnBackend.deferred): a broadcast, a square, a normalization, a Relu gradient. Smaller ones
+ * are computed at once, and tensors below it are never looked up (every binary op asks).
  */
-export function broadcastSourceOf(backend: MathBackendCPU, t: TensorInfo): BroadcastSource | null {
-  if (sizeOf(t.shape) < DEFERRED_BROADCAST_MIN) return null;
-  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
-  const source = deferring.broadcastSource?.(t.dataId) ?? null;
-  if (source === null || source.broadcastShape.length !== t.shape.length) return null;
-  return source.broadcastShape.every((d, i) => d === t.shape[i]) ? source : null;
+export const DEFERRED_MIN = 1 << 14;
+
+/**
+ * Where `t` is an unread deferred output of `kind` on the onednn backend, what it is (see
+ * DeferredSource); null otherwise, and for a broadcast's reshaped view.
+ */
+export function deferredSourceOf<K extends DeferredSource['kind']>(
+  backend: MathBackendCPU,
+  t: TensorInfo,
+  kind: K,
+): Extract<DeferredSource, { kind: K }> | null {
+  if (t.dtype !== 'float32' || sizeOf(t.shape) < DEFERRED_MIN) return null;
+  const source = (backend as MathBackendCPU & Partial<DeferringBackend>).deferredSource?.(t.dataId) ?? null;
+  if (source === null || source.kind !== kind) return null;
+  if (source.kind === 'broadcast') {
+    const { broadcastShape } = source;
+    if (broadcastShape.length !== t.shape.length || !broadcastShape.every((d, i) => d === t.shape[i])) return null;
+  }
+  return source as Extract<DeferredSource, { kind: K }>;
 }
 
 /** Kernel inputs with the named tensors present. */
@@ -199,119 +211,29 @@ export function outputArray(backend: MathBackendCPU, length: number): Float32Arr
 
 /**
  * A float32 output of `shape` that `compute` fills: deferred until first read on the onednn
- * backend (see OneDnnBackend.deferred), computed now elsewhere.
+ * backend, where kernels that understand `source` read it without making it (see
+ * OneDnnBackend.deferred); computed now elsewhere.
  */
 export function deferredOutput(
   backend: MathBackendCPU,
   shape: number[],
   inputs: Float32Array[],
   compute: (out: Float32Array) => void,
+  source?: DeferredSource,
 ): TensorInfo {
   const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
-  if (deferring.deferred !== undefined) return deferring.deferred(shape, inputs, compute);
+  if (deferring.deferred !== undefined) return deferring.deferred(shape, inputs, compute, source);
   const out = outputArray(backend, sizeOf(shape));
   compute(out);
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
-/**
- * Tile outputs of at least this many elements that only repeat their input along its size-1 axes
- * (tfjs's broadcastTo, which the gradients of Mean and Sum use to spread a per-channel value over
- * an activation) are deferred: binary arithmetic and UnaryGrad read the small input instead, and
- * the full array is made only if another kernel reads it.
- */
-export const DEFERRED_BROADCAST_MIN = 1 << 14;
-
-/**
- * A float32 output of `shape` that repeats `source` (of `sourceShape`) and that `compute` fills:
- * deferred on the onednn backend, where kernels that broadcast read the source instead (see
- * OneDnnBackend.deferredBroadcast); computed now elsewhere.
- */
-export function deferredBroadcastOutput(
-  backend: MathBackendCPU,
-  shape: number[],
-  source: Float32Array,
-  sourceShape: number[],
-  compute: (out: Float32Array) => void,
-): TensorInfo {
-  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
-  if (deferring.deferredBroadcast !== undefined)
-    return deferring.deferredBroadcast(shape, source, sourceShape, compute);
-  return deferredOutput(backend, shape, [source], compute);
-}
-
-/**
- * Square outputs of at least this many float32 elements are deferred on the onednn backend: a Sum
- * or Mean of them reads the array they square (see OneDnnBackend.deferredSquare), and the squares
- * are made only if another kernel reads them.
- */
-export const DEFERRED_SQUARE_MIN = 1 << 14;
-
-/**
- * A float32 output of `shape`, the square of `source`, that `compute` fills: deferred on the onednn
- * backend (see OneDnnBackend.deferredSquare); computed now elsewhere.
- */
-export function deferredSquareOutput(
-  backend: MathBackendCPU,
-  shape: number[],
-  source: Float32Array,
-  compute: (out: Float32Array) => void,
-): TensorInfo {
-  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
-  if (deferring.deferredSquare !== undefined) return deferring.deferredSquare(shape, source, compute);
-  return deferredOutput(backend, shape, [source], compute);
-}
-
-/** Where `t` is an unread square on the onednn backend, the array it squares; null otherwise. */
-export function squareSourceOf(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
-  if (t.dtype !== 'float32' || sizeOf(t.shape) < DEFERRED_SQUARE_MIN) return null;
-  return (backend as MathBackendCPU & Partial<DeferringBackend>).squareSource?.(t.dataId) ?? null;
-}
-
-/**
- * Outputs of at least this many float32 elements that a Relu may take fused (FusedBatchNorm's)
- * are deferred on the onednn backend (see OneDnnBackend.deferredWithRelu).
- */
-export const DEFERRED_RELU_MIN = 1 << 14;
-
-/**
- * A float32 output of `shape` that `compute` fills and whose relu `computeRelu` writes in the same
- * pass: deferred on the onednn backend, where a Relu of it calls `computeRelu`; computed now elsewhere.
- */
-export function deferredWithReluOutput(
-  backend: MathBackendCPU,
-  shape: number[],
-  inputs: Float32Array[],
-  compute: (out: Float32Array) => void,
-  computeRelu: (out: Float32Array) => void,
-): TensorInfo {
-  const deferring = backend as MathBackendCPU & Partial<DeferringBackend>;
-  if (deferring.deferredWithRelu !== undefined) return deferring.deferredWithRelu(shape, inputs, compute, computeRelu);
-  return deferredOutput(backend, shape, inputs, compute);
-}
-
-/** Where `t` is an unread `deferredWithRelu` output on the onednn backend, the function writing its relu. */
-export function reluProducerOf(backend: MathBackendCPU, t: TensorInfo): ((out: Float32Array) => void) | null {
-  if (t.dtype !== 'float32' || sizeOf(t.shape) < DEFERRED_RELU_MIN) return null;
-  return (backend as MathBackendCPU & Partial<DeferringBackend>).reluProducer?.(t.dataId) ?? null;
-}
-
 interface DeferringBackend {
-  deferred(shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
-  deferredWithRelu(
+  deferred(
     shape: number[],
     inputs: Float32Array[],
     compute: (out: Float32Array) => void,
-    computeRelu: (out: Float32Array) => void,
+    source?: DeferredSource,
   ): TensorInfo;
-  reluProducer(dataId: DataId): ((out: Float32Array) => void) | null;
-  deferredSquare(shape: number[], source: Float32Array, compute: (out: Float32Array) => void): TensorInfo;
-  squareSource(dataId: DataId): Float32Array | null;
-  deferredBroadcast(
-    shape: number[],
-    source: Float32Array,
-    sourceShape: number[],
-    compute: (out: Float32Array) => void,
-  ): TensorInfo;
-  broadcastSource(dataId: DataId): BroadcastSource | null;
+  deferredSource(dataId: DataId): DeferredSource | null;
 }
