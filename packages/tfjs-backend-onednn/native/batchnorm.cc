@@ -120,7 +120,7 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   try {
     localDy.assign(threads, std::vector<double>(C, 0.0));
     localCentered.assign(threads, std::vector<double>(C, 0.0));
-    rowDy.assign(threads, std::vector<float>(C));
+    if (relu) rowDy.assign(threads, std::vector<float>(C));
   } catch (const std::bad_alloc&) {
     Fail(env, "batchNormGrad: out of memory for " + std::to_string(threads) + " × " + std::to_string(C) +
                   " partial sums");
@@ -129,7 +129,7 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
     const int thread = omp_get_thread_num();
     double* sumDyThread = localDy[thread].data();
     double* sumCenteredThread = localCentered[thread].data();
-    float* gRelu = rowDy[thread].data();
+    float* gRelu = relu ? rowDy[thread].data() : nullptr;
     for (int64_t row = begin; row < end; ++row) {
       const float* xi = c.x.data + row * C;
       const float* g = dy.data + row * C;
