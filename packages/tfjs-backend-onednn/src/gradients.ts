@@ -109,12 +109,12 @@ function spreadGrad(scaleByCount: boolean): NativeGradFunc {
 }
 
 /**
- * Relu, Tanh and Square: one native pass over dy and the saved tensor (for Relu its output, saved
- * after its input: see OUTPUTS_TO_SAVE).
+ * Relu, Tanh and Square: one native pass over dy and the saved tensor `from` (the last saved: for
+ * Relu its output, saved after its input, see OUTPUTS_TO_SAVE; the first: Square's input, Tanh's output).
  */
-function unaryGrad(op: 'relu' | 'tanh' | 'square'): NativeGradFunc {
+function unaryGrad(op: 'relu' | 'tanh' | 'square', from: 'first' | 'last' = 'first'): NativeGradFunc {
   return (dy, savedTensors) => {
-    const saved = op === 'relu' ? savedTensors[savedTensors.length - 1] : savedTensors[0];
+    const saved = savedTensors[from === 'first' ? 0 : savedTensors.length - 1];
     if (saved.dtype !== 'float32' || dy.dtype !== 'float32' || saved.size === 0 || saved.size !== dy.size) return null;
     const dx = engine().runKernel(UnaryGrad, { dy, x: saved }, { op }) as Tensor;
     return { x: () => dx };
@@ -125,7 +125,7 @@ const NATIVE: Record<string, NativeGradFunc> = {
   [FusedBatchNorm]: fusedBatchNormGrad,
   [Mean]: spreadGrad(true),
   [Sum]: spreadGrad(false),
-  [Relu]: unaryGrad('relu'),
+  [Relu]: unaryGrad('relu', 'last'),
   [Tanh]: unaryGrad('tanh'),
   [Square]: unaryGrad('square'),
 };

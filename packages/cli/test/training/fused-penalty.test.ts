@@ -123,7 +123,10 @@ describe(
             const profile = await tf.profile(() => {
               addedGradients(kind, granularity, without);
             });
-            const penaltyKernels = profile.kernelNames.filter((name) => name.startsWith(GROUPED_SQUARED_DISTANCES));
+            // Every call, in order (kernelNames lists each name once).
+            const penaltyKernels = profile.kernels
+              .map(({ name }) => name)
+              .filter((name) => name.startsWith(GROUPED_SQUARED_DISTANCES));
             // (The Gaussian's σ is computed from distances once, when the penalty is made.)
             const made = kind === 'gaussian' ? [GROUPED_SQUARED_DISTANCES] : [];
             assert.deepEqual(penaltyKernels, [...made, GROUPED_SQUARED_DISTANCES_CHAIN]);
@@ -161,7 +164,9 @@ describe(
           const profile = await tf.profile(() => {
             addedGradients('inverse', 'neuron', without);
           });
-          const penaltyKernels = profile.kernelNames.filter((name) => name.startsWith(GROUPED_SQUARED_DISTANCES));
+          const penaltyKernels = profile.kernels
+            .map(({ name }) => name)
+            .filter((name) => name.startsWith(GROUPED_SQUARED_DISTANCES));
           assert.deepEqual(penaltyKernels, [GROUPED_SQUARED_DISTANCES, `${GROUPED_SQUARED_DISTANCES}Grad`]);
         }
         const pair = addedGradients('inverse', 'neuron');

@@ -51,13 +51,7 @@ export function fusedBatchNorm(args: KernelArgs) {
     return backend.makeTensorInfo(x.shape, 'float32', out);
   }
   // Deferred: a Relu of the output (a BatchNorm layer followed by a relu) writes both in one pass.
-  const held = [
-    xValues,
-    meanValues,
-    varianceValues,
-    ...(offsetValues ? [offsetValues] : []),
-    ...(scaleValues ? [scaleValues] : []),
-  ];
+  const held = [xValues, meanValues, varianceValues, offsetValues, scaleValues].filter((v) => v !== null);
   return deferredOutput(backend, x.shape, held, (out) => addon().batchNorm({ ...params, out }), {
     kind: 'normalization',
     relu: (out) => addon().batchNorm({ ...params, relu: true, out }),

@@ -110,30 +110,45 @@ function groupedSquaredDistances(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
+/**
+ * x, refs and, when the inputs hold a third list, the bases: the tensors of both gradient kernels;
+ * and the pass that writes [base_i +] 2 Σ_j dy[j, r, g] (x_i − ref_j) into new outputs.
+ */
+function gradientArrays(args: KernelArgs, inputs: TensorInfo[]) {
+  const n = (args.attrs as unknown as GroupedSquaredDistancesAttrs).layout?.length ?? 0;
+  const withBase = n > 0 && inputs.length === 3 * n;
+  const arrays = distanceArrays(args, inputs, withBase ? ['base'] : []);
+  const backend = cpuBackend(args);
+  const gradient = (dy: Float32Array): TensorInfo[] => {
+    const dx = arrays.x.map((values) => outputArray(backend, values.length));
+    addon().groupedSquaredDistancesGrad(
+      arrays.layout,
+      dy,
+      ...arrays.x,
+      ...arrays.refs,
+      ...dx,
+      ...(arrays.extra[0] ?? []),
+    );
+    return dx.map((values, i) => backend.makeTensorInfo(inputs[i].shape, 'float32', values));
+  };
+  return { ...arrays, gradient };
+}
+
 /** `GroupedSquaredDistancesGrad` as the contract above says, with or without the base inputs. */
 function groupedSquaredDistancesGrad(args: KernelArgs): TensorInfo[] {
   const [dyInfo, ...rest] = Object.values(args.inputs) as TensorInfo[];
-  const n = (args.attrs as unknown as GroupedSquaredDistancesAttrs).layout?.length ?? 0;
-  const withBase = n > 0 && rest.length === 3 * n;
-  const { layout, x, refs, extra } = distanceArrays(args, rest, withBase ? ['base'] : []);
-  const backend = cpuBackend(args);
-  const dy = f32(backend, dyInfo);
+  const { gradient } = gradientArrays(args, rest);
+  const dy = f32(cpuBackend(args), dyInfo);
   if (dy === null) throw new Error(`${GroupedSquaredDistancesGrad}: dy must be a non-empty float32 tensor`);
-  const dx = x.map((values) => outputArray(backend, values.length));
-  addon().groupedSquaredDistancesGrad(layout, dy, ...x, ...refs, ...dx, ...(withBase ? extra[0] : []));
-  return dx.map((values, i) => backend.makeTensorInfo(rest[i].shape, 'float32', values));
+  return gradient(dy);
 }
 
 /** `GroupedSquaredDistancesChain` as its contract says: s, the caller's slope on the host, the gradient. */
 function groupedSquaredDistancesChain(args: KernelArgs): TensorInfo[] {
-  const inputs = Object.values(args.inputs) as TensorInfo[];
   const { slope } = args.attrs as unknown as GroupedSquaredDistancesChainAttrs;
   if (typeof slope !== 'function')
     throw new Error(`${GroupedSquaredDistancesChain}: attr 'slope' must be a function of the squared distances`);
-  const n = (args.attrs as unknown as GroupedSquaredDistancesAttrs).layout?.length ?? 0;
-  const withBase = n > 0 && inputs.length === 3 * n;
-  const { attrs, layout, x, refs, extra } = distanceArrays(args, inputs, withBase ? ['base'] : []);
-  const backend = cpuBackend(args);
+  const { attrs, layout, x, refs, gradient } = gradientArrays(args, Object.values(args.inputs) as TensorInfo[]);
   const squares = new Float32Array(attrs.references * attrs.replicas * attrs.groups);
   addon().groupedSquaredDistances(layout, squares, ...x, ...refs);
   const dy = slope(squares);
@@ -141,9 +156,7 @@ function groupedSquaredDistancesChain(args: KernelArgs): TensorInfo[] {
     throw new Error(
       `${GroupedSquaredDistancesChain}: attr 'slope' must return a Float32Array of ${squares.length} values (one per squared distance)`,
     );
-  const dx = x.map((values) => outputArray(backend, values.length));
-  addon().groupedSquaredDistancesGrad(layout, dy, ...x, ...refs, ...dx, ...(withBase ? extra[0] : []));
-  return dx.map((values, i) => backend.makeTensorInfo(inputs[i].shape, 'float32', values));
+  return gradient(dy);
 }
 
 registerNativeKernel(GroupedSquaredDistances, groupedSquaredDistances);
