@@ -80,6 +80,21 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// One row of batchNormGrad: with g = dy, or dy·step(z) through a relu (as unaryGrad computes it),
+// d = g·gain, and the block sums of g and g·(x − mean).
+template <bool kRelu>
+void AccumulateRow(const float* __restrict__ dy, const float* __restrict__ z, const float* __restrict__ x,
+                   const float* __restrict__ mean, const float* __restrict__ gain, float* __restrict__ d,
+                   float* __restrict__ sumG, float* __restrict__ sumCentered, int64_t channels) {
+  for (int64_t k = 0; k < channels; ++k) {
+    float g = dy[k];
+    if constexpr (kRelu) g = g * (z[k] != z[k] ? z[k] : (z[k] > 0.0f ? 1.0f : 0.0f));
+    d[k] = g * gain[k];
+    sumG[k] += g;
+    sumCentered[k] += g * (x[k] - mean[k]);
+  }
+}
+
 // batchNormGrad({x, dy, mean, variance, scale?, reluOutput?, channels, epsilon, dx, dMean, dVariance, dScale,
 // dOffset}): the gradients of y with respect to each input, treating mean and variance as inputs (as tfjs does):
 //   dx = dy·r·scale, dMean = −r·scale·Σdy, dVariance = −½·r³·scale·Σdy(x − mean),
@@ -112,37 +127,44 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   const std::vector<float> r = InverseStd(c);
   std::vector<float> gain(C);
   for (int64_t k = 0; k < C; ++k) gain[k] = r[k] * (c.hasScale ? c.scale.data[k] : 1.0f);
-  // Per thread: its sums, and a row of dy (through the relu when given); allocated before the
-  // parallel region (where a failed allocation would end the process) and merged in thread order.
+  // Per thread: its sums in double, and the sums of the block of rows it is on in float (short
+  // float sums keep the loop vectorized; the blocks add up in double); allocated before the parallel
+  // region (where a failed allocation would end the process) and merged in thread order.
   const int threads = omp_get_max_threads();
   std::vector<std::vector<double>> localDy, localCentered;
-  std::vector<std::vector<float>> rowDy;
+  std::vector<std::vector<float>> blockDy, blockCentered;
   try {
     localDy.assign(threads, std::vector<double>(C, 0.0));
     localCentered.assign(threads, std::vector<double>(C, 0.0));
-    if (relu) rowDy.assign(threads, std::vector<float>(C));
+    blockDy.assign(threads, std::vector<float>(C));
+    blockCentered.assign(threads, std::vector<float>(C));
   } catch (const std::bad_alloc&) {
     Fail(env, "batchNormGrad: out of memory for " + std::to_string(threads) + " × " + std::to_string(C) +
                   " partial sums");
   }
+  constexpr int64_t kBlockRows = 64;
   ParallelFor(c.rows, c.x.length, [&](int64_t begin, int64_t end) {
     const int thread = omp_get_thread_num();
     double* sumDyThread = localDy[thread].data();
     double* sumCenteredThread = localCentered[thread].data();
-    float* gRelu = relu ? rowDy[thread].data() : nullptr;
-    for (int64_t row = begin; row < end; ++row) {
-      const float* xi = c.x.data + row * C;
-      const float* g = dy.data + row * C;
-      float* d = dx.data + row * C;
-      if (relu) {
-        const float* zi = z.data + row * C;
-        for (int64_t k = 0; k < C; ++k) gRelu[k] = g[k] * (zi[k] != zi[k] ? zi[k] : (zi[k] > 0.0f ? 1.0f : 0.0f));
-        g = gRelu;
+    float* accDy = blockDy[thread].data();
+    float* accCentered = blockCentered[thread].data();
+    const float* mean = c.mean.data;
+    const float* gains = gain.data();
+    for (int64_t first = begin; first < end; first += kBlockRows) {
+      std::fill(accDy, accDy + C, 0.0f);
+      std::fill(accCentered, accCentered + C, 0.0f);
+      const int64_t last = std::min(end, first + kBlockRows);
+      for (int64_t row = first; row < last; ++row) {
+        const int64_t at = row * C;
+        if (relu)
+          AccumulateRow<true>(dy.data + at, z.data + at, c.x.data + at, mean, gains, dx.data + at, accDy, accCentered, C);
+        else
+          AccumulateRow<false>(dy.data + at, nullptr, c.x.data + at, mean, gains, dx.data + at, accDy, accCentered, C);
       }
       for (int64_t k = 0; k < C; ++k) {
-        d[k] = g[k] * gain[k];
-        sumDyThread[k] += g[k];
-        sumCenteredThread[k] += static_cast<double>(g[k]) * (xi[k] - c.mean.data[k]);
+        sumDyThread[k] += accDy[k];
+        sumCenteredThread[k] += accCentered[k];
       }
     }
   });

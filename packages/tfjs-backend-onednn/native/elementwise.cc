@@ -293,6 +293,168 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
   return args.Env().Undefined();
 }
 
+// A term of sumTerms: `values` (out's length, or repeating along out every `period` elements), or
+// with `x` the gradient of a square values·(2x), x of out's length.
+struct Term {
+  const float* values = nullptr;
+  int64_t period = 0;
+  const float* x = nullptr;
+};
+
+// Term t of a run: v[k], or v[k]·(x[k]·2) (unaryGrad's arithmetic) for a square's gradient.
+template <bool kSquareGrad>
+inline float TermValue(const float* __restrict__ v, const float* __restrict__ x, int64_t k) {
+  if constexpr (kSquareGrad)
+    return v[k] * (x[k] * 2.0f);
+  else
+    return v[k];
+}
+
+// o[k] = t0[k] + t1[k] + … (up to three terms, left to right) for k < n, in one loop: the partial
+// sums stay in registers. v[i] and x[i] point at term i's values and x for this run.
+template <int kTerms, bool kS0, bool kS1, bool kS2>
+void SumRun(float* __restrict__ o, const float* const* v, const float* const* x, int64_t n) {
+  const float* __restrict__ v0 = v[0];
+  const float* __restrict__ x0 = x[0];
+  const float* __restrict__ v1 = v[1];
+  const float* __restrict__ x1 = x[1];
+  const float* __restrict__ v2 = v[2];
+  const float* __restrict__ x2 = x[2];
+  for (int64_t k = 0; k < n; ++k) {
+    float sum = TermValue<kS0>(v0, x0, k);
+    if constexpr (kTerms > 1) sum = sum + TermValue<kS1>(v1, x1, k);
+    if constexpr (kTerms > 2) sum = sum + TermValue<kS2>(v2, x2, k);
+    o[k] = sum;
+  }
+}
+
+using SumRunFn = void (*)(float*, const float* const*, const float* const*, int64_t);
+
+// SumRun for `terms` terms (1 to 3) and which of them are square gradients (bit i for term i).
+template <int kTerms, int kMask = 0>
+SumRunFn PickSumRun(int mask) {
+  if constexpr (kMask == (1 << kTerms) - 1)
+    return SumRun<kTerms, (kMask & 1) != 0, (kMask & 2) != 0, (kMask & 4) != 0>;
+  else
+    return mask == kMask ? SumRun<kTerms, (kMask & 1) != 0, (kMask & 2) != 0, (kMask & 4) != 0>
+                         : PickSumRun<kTerms, kMask + 1>(mask);
+}
+
+// Terms at most this many are summed in one loop; a fourth and later ones are added in a pass each
+// over a chunk of out held in L1.
+constexpr size_t kFusedTerms = 3;
+
+// out[begin, end) = Σ terms[0 .. count), in runs of consecutive elements within every term's period.
+void SumTermsInto(const Term* terms, size_t count, SumRunFn fn, int64_t begin, int64_t end, float* out) {
+  const float* v[kFusedTerms] = {nullptr, nullptr, nullptr};
+  const float* x[kFusedTerms] = {nullptr, nullptr, nullptr};
+  int64_t j[kFusedTerms] = {0, 0, 0};
+  for (size_t t = 0; t < count; ++t) j[t] = begin % terms[t].period;
+  for (int64_t i = begin; i < end;) {
+    int64_t run = end - i;
+    for (size_t t = 0; t < count; ++t) {
+      run = std::min(run, terms[t].period - j[t]);
+      v[t] = terms[t].values + j[t];
+      x[t] = terms[t].x == nullptr ? nullptr : terms[t].x + i;
+    }
+    fn(out + i, v, x, run);
+    i += run;
+    for (size_t t = 0; t < count; ++t)
+      if ((j[t] += run) == terms[t].period) j[t] = 0;
+  }
+}
+
+// out[begin, end) += term, in runs within its period.
+void AddTermInto(const Term& term, int64_t begin, int64_t end, float* out) {
+  int64_t j = begin % term.period;
+  for (int64_t i = begin; i < end;) {
+    const int64_t run = std::min(term.period - j, end - i);
+    const float* __restrict__ v = term.values + j;
+    const float* __restrict__ x = term.x == nullptr ? nullptr : term.x + i;
+    float* __restrict__ o = out + i;
+    if (x == nullptr)
+      for (int64_t k = 0; k < run; ++k) o[k] = o[k] + v[k];
+    else
+      for (int64_t k = 0; k < run; ++k) o[k] = o[k] + v[k] * (x[k] * 2.0f);
+    i += run;
+    j = 0;
+  }
+}
+
+constexpr size_t kMaxTerms = 8;
+// Elements per chunk: a chunk of out stays in L1 while every term is added to it.
+constexpr int64_t kTermChunk = 2048;
+// The shortest run of a repeating term's values (see SumTerms).
+constexpr int64_t kMinRun = 256;
+
+// sumTerms(kinds, out, ...arrays): out = t_0 + t_1 + …, added left to right in float (the bits a
+// chain of Add kernels gives). kinds is an Int32Array starting [count, kind_0, …] (1 to 8 terms;
+// what follows is not read): 0 for an array of out's length or one that repeats along out every
+// its-length elements (a broadcast over leading axes), taking one array; 1 for the gradient of a
+// square dy·(2x) as unaryGrad computes it, taking dy (full or repeating) and x (out's length).
+Napi::Value SumTerms(const Napi::CallbackInfo& info) {
+  const Positional args(info, "sumTerms");
+  if (args.Length() < 3) args.Fail("expected kinds, out and the terms' arrays");
+  const std::vector<int64_t> layout = args.Ints(0, "kinds");
+  if (layout.empty() || layout[0] < 1 || layout[0] > static_cast<int64_t>(kMaxTerms) ||
+      layout.size() < static_cast<size_t>(1 + layout[0]))
+    args.Fail("'kinds' must start with the number of terms (1 to 8) and hold a kind for each");
+  const std::vector<int64_t> kinds(layout.begin() + 1, layout.begin() + 1 + layout[0]);
+  size_t expected = 2;
+  for (int64_t kind : kinds) {
+    if (kind != 0 && kind != 1) args.Fail("'kinds' must hold 0 (an array) or 1 (a square's gradient) per term");
+    expected += kind == 0 ? 1 : 2;
+  }
+  if (args.Length() != expected)
+    args.Fail("expected kinds, out and " + std::to_string(expected - 2) + " arrays for the terms 'kinds' describes, got " +
+              std::to_string(args.Length()) + " arguments");
+  const F32 out = args.Floats(1, "out");
+  const int64_t n = out.length;
+  if (n == 0) args.Fail("'out' must not be empty");
+  std::vector<Term> terms;
+  // Short periods (a per-channel broadcast) repeated to at least kMinRun elements, so that each run
+  // of a term is long enough to vectorize.
+  std::vector<std::vector<float>> repeated;
+  repeated.reserve(kinds.size());
+  size_t next = 2;
+  for (int64_t kind : kinds) {
+    const char* name = kind == 0 ? "values" : "dy";
+    const F32 values = args.Floats(next++, name);
+    if (values.length == 0 || n % values.length != 0)
+      args.Fail("a term's " + std::string(name) + " must have out's length or a length that divides it, got " +
+                std::to_string(values.length) + " for " + std::to_string(n));
+    Term term{values.data, values.length, nullptr};
+    if (kind == 1) {
+      const F32 x = args.Floats(next++, "x");
+      args.ExpectLength(x, n, "x");
+      term.x = x.data;
+    }
+    if (term.period < kMinRun && term.period < n) {
+      const int64_t copies = (kMinRun + term.period - 1) / term.period;
+      std::vector<float>& copy = repeated.emplace_back(copies * term.period);
+      for (int64_t k = 0; k < copies * term.period; ++k) copy[k] = values.data[k % values.length];
+      term.values = copy.data();
+      term.period = copies * values.length;
+    }
+    terms.push_back(term);
+  }
+  const size_t fused = std::min(terms.size(), kFusedTerms);
+  int mask = 0;
+  for (size_t t = 0; t < fused; ++t)
+    if (terms[t].x != nullptr) mask |= 1 << t;
+  const SumRunFn fn = fused == 1 ? PickSumRun<1>(mask) : fused == 2 ? PickSumRun<2>(mask) : PickSumRun<3>(mask);
+  const int64_t chunks = (n + kTermChunk - 1) / kTermChunk;
+  ParallelFor(chunks, n * static_cast<int64_t>(terms.size()), [&](int64_t first, int64_t last) {
+    for (int64_t chunk = first; chunk < last; ++chunk) {
+      const int64_t begin = chunk * kTermChunk;
+      const int64_t end = std::min(n, begin + kTermChunk);
+      SumTermsInto(terms.data(), fused, fn, begin, end, out.data);
+      for (size_t t = fused; t < terms.size(); ++t) AddTermInto(terms[t], begin, end, out.data);
+    }
+  });
+  return args.Env().Undefined();
+}
+
 // softmax({x, out, rows, cols}): softmax over each row of a [rows, cols] matrix.
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -327,6 +489,7 @@ void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("sumTerms", Napi::Function::New(env, SumTerms));
 }
 
 }  // namespace onednn_backend

@@ -15,11 +15,19 @@ enum class ReduceOp { kSum, kMean, kMax };
 
 // What a reduction reads of each element: the value, or its square rounded to float (the bits a
 // Square kernel's output would hold, so that reducing the squares of x equals reducing Square(x)).
+// Column sums also pass the element's column in their wide row (see ColumnSums).
 struct Value {
   float operator()(float v) const { return v; }
+  float operator()(float v, int64_t) const { return v; }
 };
 struct Squared {
   float operator()(float v) const { return v * v; }
+  float operator()(float v, int64_t) const { return v * v; }
+};
+// The gradient of a square dy·(2x) as unaryGrad computes it, dy per column (of a wide row).
+struct SquareGrads {
+  const float* dy;
+  float operator()(float v, int64_t column) const { return dy[column] * (v * 2.0f); }
 };
 
 // Dims after dropping size-1 axes and merging neighbours of the same kind; outStride is the stride
@@ -100,13 +108,17 @@ std::vector<Acc> Reduced(const Plan& plan, const float* x, int64_t outSize, Acc 
   return acc;
 }
 
+// The width of the rows ColumnSums reads a [rows, cols] matrix as: a multiple of cols.
+int64_t WideRow(int64_t cols) { return std::max<int64_t>(1, 64 / cols) * cols; }
+
 // Column sums of a [rows, cols] matrix (a bias gradient: every axis but the last reduced). Narrow
-// matrices are read as [rows / m, m * cols] so that the inner loop is long enough to vectorize;
-// blocks of rows are summed in float, the blocks in double.
+// matrices are read as [rows / m, m * cols] (WideRow) so that the inner loop is long enough to
+// vectorize; blocks of rows are summed in float, the blocks in double. load(v, k) reads the element
+// in column k of the wide row.
 template <typename Load>
 std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols, Load load) {
-  const int64_t m = std::max<int64_t>(1, 64 / cols);
-  const int64_t width = m * cols;
+  const int64_t width = WideRow(cols);
+  const int64_t m = width / cols;
   const int64_t wideRows = rows / m;
   constexpr int64_t kBlock = 256;
   // Per thread: its sums of blocks in double, and the block being summed in float; allocated
@@ -124,7 +136,7 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols, Load 
       const int64_t end = std::min(wideRows, begin + kBlock);
       for (int64_t r = begin; r < end; ++r) {
         const float* row = x + r * width;
-        for (int64_t k = 0; k < width; ++k) acc[k] += load(row[k]);
+        for (int64_t k = 0; k < width; ++k) acc[k] += load(row[k], k);
       }
       for (int64_t k = 0; k < width; ++k) sums[k] += acc[k];
     }
@@ -135,31 +147,63 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols, Load 
   std::vector<double> total(cols, 0.0);
   for (int64_t k = 0; k < width; ++k) total[k % cols] += wide[k];
   for (int64_t r = wideRows * m; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) total[c] += load(x[r * cols + c]);
+    for (int64_t c = 0; c < cols; ++c) total[c] += load(x[r * cols + c], c);
   }
   return total;
+}
+
+bool IsColumns(const Plan& plan) { return plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1]; }
+
+void Store(const std::vector<double>& acc, float* out, int64_t outSize, double scale) {
+  for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * scale);
 }
 
 // Sum or mean of load(x) over the plan's reduced dims, into out.
 template <typename Load>
 void SumOrMean(const Plan& plan, const float* x, float* out, int64_t outSize, double scale, Load load) {
   const auto add = [](double s, double v) { return s + v; };
-  const bool columns = plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1];
-  const std::vector<double> acc = columns ? ColumnSums(x, plan.dims[0], plan.dims[1], load)
-                                          : Reduced<double>(plan, x, outSize, 0.0, add, load);
-  for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * scale);
+  Store(IsColumns(plan) ? ColumnSums(x, plan.dims[0], plan.dims[1], load)
+                        : Reduced<double>(plan, x, outSize, 0.0, add, load),
+        out, outSize, scale);
 }
 
-// reduce(op, x, out, dims): op 0 sum, 1 mean, 2 max, 3 sum of squares, 4 mean of squares; dims is
+// Sum or mean of the square gradients dy·(2x) over the plan's reduced dims, dy repeating along x
+// every dy.length elements: a column reduction whose kept size dy's length divides, or any
+// reduction with a single dy. Returns false for any other.
+bool SumOrMeanOfSquareGrads(const Plan& plan, const float* x, const F32& dy, float* out, int64_t outSize,
+                            double scale) {
+  const auto add = [](double s, double v) { return s + v; };
+  if (IsColumns(plan) && plan.dims[1] % dy.length == 0) {
+    std::vector<float> wide(WideRow(plan.dims[1]));
+    for (size_t k = 0; k < wide.size(); ++k) wide[k] = dy.data[k % dy.length];
+    Store(ColumnSums(x, plan.dims[0], plan.dims[1], SquareGrads{wide.data()}), out, outSize, scale);
+    return true;
+  }
+  if (dy.length != 1) return false;
+  const float g = dy.data[0];
+  Store(Reduced<double>(plan, x, outSize, 0.0, add, [g](float v) { return g * (v * 2.0f); }), out, outSize, scale);
+  return true;
+}
+
+// reduce(op, x, out, dims[, dy]): op 0 sum, 1 mean, 2 max, 3 sum of squares, 4 mean of squares, 5
+// sum and 6 mean of square gradients dy·(2x) (dy repeating along x every dy.length elements, where
+// the kept axes are the last ones and dy's length divides their size, or a single value); dims is
 // an Int32Array starting [rank, count, ...shape, ...axes] (count axes, distinct, in [0, rank); what
 // follows is not read); out holds the kept axes in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  const Positional args(info, "reduce", 4);
+  const Positional args(info, "reduce");
   Napi::Env env = args.Env();
-  const int64_t code = args.Int(0, "op", 0, 4);
-  const bool squares = code >= 3;
-  const ReduceOp op =
-      code == 0 || code == 3 ? ReduceOp::kSum : (code == 1 || code == 4 ? ReduceOp::kMean : ReduceOp::kMax);
+  if (args.Length() != 4 && args.Length() != 5)
+    args.Fail("expected 4 arguments (5 for ops 5 and 6), got " + std::to_string(args.Length()));
+  const int64_t code = args.Int(0, "op", 0, 6);
+  const bool squares = code == 3 || code == 4;
+  const bool squareGrads = code >= 5;
+  if (args.Length() != (squareGrads ? 5u : 4u))
+    args.Fail("expected " + std::string(squareGrads ? "5 arguments for op " : "4 arguments for op ") +
+              std::to_string(code) + " (only ops 5 and 6 take dy), got " + std::to_string(args.Length()));
+  const ReduceOp op = code == 0 || code == 3 || code == 5
+                          ? ReduceOp::kSum
+                          : (code == 1 || code == 4 || code == 6 ? ReduceOp::kMean : ReduceOp::kMax);
   const F32 x = args.Floats(1, "x");
   const F32 out = args.Floats(2, "out");
   const std::vector<int64_t> dims = args.Ints(3, "dims");
@@ -181,6 +225,11 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < shape.size(); ++i) (isReduced[i] ? reduceSize : outSize) *= shape[i];
   args.ExpectLength(out, outSize, "out");
   const Plan plan = MakePlan(shape, isReduced);
+  F32 dy;
+  if (squareGrads) {
+    dy = args.Floats(4, "dy");
+    if (dy.length == 0 || x.length % dy.length != 0) args.Fail("'dy' must have a length that divides x's");
+  }
   try {
     if (op == ReduceOp::kMax) {
       const float lowest = -std::numeric_limits<float>::infinity();
@@ -189,7 +238,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       std::copy(acc.begin(), acc.end(), out.data);
     } else {
       const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
-      if (squares)
+      if (squareGrads) {
+        if (!SumOrMeanOfSquareGrads(plan, x.data, dy, out.data, outSize, scale))
+          args.Fail("'dy' must repeat along the kept axes (the last ones, their size a multiple of its length)");
+      } else if (squares)
         SumOrMean(plan, x.data, out.data, outSize, scale, Squared());
       else
         SumOrMean(plan, x.data, out.data, outSize, scale, Value());

@@ -36,13 +36,29 @@ import {
  * - `normalization`: a FusedBatchNorm output; `relu` writes relu of it from the normalization's
  *   inputs in one pass, for a Relu of it.
  * - `reluGrad`: Relu's gradient `dy · step(output)`; FusedBatchNorm's gradient reads `dy` and `output`.
+ * - `sum`: `terms[0] + terms[1] + …`, added left to right in float (the bits a chain of Add kernels
+ *   gives): a square's gradient (UnaryGrad) is a one-term sum, and Add of a sum and one term appends
+ *   it, so the gradient contributions a BatchNorm's input collects (its own, and its batch
+ *   statistics': tf.moments' square and mean) are added in one pass when the sum is read. Sum and
+ *   Mean read a one-term square gradient as its `dy` and `x`.
  * The elementwise kinds hold for a reshaped view too.
  */
 export type DeferredSource =
   | { kind: 'broadcast'; values: Float32Array; shape: number[]; broadcastShape: number[] }
   | { kind: 'square'; values: Float32Array }
   | { kind: 'normalization'; relu: (out: Float32Array) => void }
-  | { kind: 'reluGrad'; dy: Float32Array; output: Float32Array };
+  | { kind: 'reluGrad'; dy: Float32Array; output: Float32Array }
+  | { kind: 'sum'; terms: SumTerm[] };
+
+/**
+ * A term of a deferred sum: `values` of the output's length or repeating along it every
+ * values.length elements (a broadcast over leading axes), or with `x` the gradient of a square
+ * `values · (2x)` (UnaryGrad's arithmetic), x of the output's length.
+ */
+export interface SumTerm {
+  values: Float32Array;
+  x?: Float32Array;
+}
 
 /** Priority above the cpu backend's (1), so tfjs picks onednn by default once it is registered. */
 export const BACKEND_PRIORITY = 3;

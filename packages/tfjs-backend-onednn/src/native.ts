@@ -96,8 +96,18 @@ export interface NativeAddon {
     dOffset: Float32Array;
   }): void;
   softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
-  /** `op` indexes REDUCE_OPS; `dims` starts with the rank, the number of axes, the shape, the axes. */
-  reduce(op: number, x: Float32Array, out: Float32Array, dims: Int32Array): void;
+  /**
+   * `op` indexes REDUCE_OPS; `dims` starts with the rank, the number of axes, the shape, the axes.
+   * The square-gradient ops take `dy`, repeating along x every dy.length elements: one value, or
+   * per element of the kept axes, which must be the last ones.
+   */
+  reduce(op: number, x: Float32Array, out: Float32Array, dims: Int32Array, dy?: Float32Array): void;
+  /**
+   * out = t_0 + t_1 + … in float, left to right. `kinds` has one entry per term (at most 8): 0 for
+   * an array of out's length or repeating along it (one argument), 1 for a square's gradient
+   * dy·(2x) (two: dy, full or repeating, and x).
+   */
+  sumTerms(kinds: Int32Array, out: Float32Array, ...arrays: Float32Array[]): void;
   /** `dims` starts with the rank, the shape, the reps. */
   tile(x: Float32Array, out: Float32Array, dims: Int32Array): void;
   slice(p: { x: Float32Array; shape: number[]; begin: number[]; size: number[]; out: Float32Array }): void;
@@ -110,8 +120,19 @@ export interface NativeAddon {
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'squaredDifference'] as const;
 export const UNARY_OPS = ['relu', 'tanh', 'step', 'square', 'neg'] as const;
 export const UNARY_GRAD_OPS = ['relu', 'tanh', 'square'] as const;
-/** Reductions; the last two reduce the squares of x (rounded to float, as a Square kernel's output holds them). */
-export const REDUCE_OPS = ['sum', 'mean', 'max', 'sumOfSquares', 'meanOfSquares'] as const;
+/**
+ * Reductions; `…OfSquares` reduce the squares of x (rounded to float, as a Square kernel's output
+ * holds them), `…OfSquareGrads` the gradients of a square dy·(2x) (as UnaryGrad's output holds them).
+ */
+export const REDUCE_OPS = [
+  'sum',
+  'mean',
+  'max',
+  'sumOfSquares',
+  'meanOfSquares',
+  'sumOfSquareGrads',
+  'meanOfSquareGrads',
+] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type UnaryGradOp = (typeof UNARY_GRAD_OPS)[number];

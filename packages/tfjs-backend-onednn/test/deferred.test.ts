@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
 import { getThreads, setThreads } from '../src/index.js';
 import { DEFERRED_MIN } from '../src/kernels/util.js';
-import { native, UNARY_GRAD_OPS, UNARY_OPS } from '../src/native.js';
+import { BINARY_OPS, type NativeAddon, native, UNARY_GRAD_OPS, UNARY_OPS } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
 
 /** Counts native conv2dBackpropInput calls while fn runs. */
@@ -391,15 +391,28 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     tf.setBackend('onednn');
     let actual: Float32Array[] = [];
     let reluGradients = 0;
+    let sums = 0;
+    let adds = 0;
     const calls = countNormalizations(() => {
       reluGradients = countUnaryGrads('relu', () => {
-        actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+        sums = countNative('sumTerms', () => {
+          adds = countNative(
+            'binary',
+            () => {
+              actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+            },
+            (op, _a, _b, out) => op === BINARY_OPS.indexOf('add') && out.length >= DEFERRED_MIN,
+          );
+        });
       });
     });
     // Neither the normalization nor the relu's gradient is written: the normalization's gradient
-    // reads the relu's output and its gradient.
+    // reads the relu's output and its gradient. x's gradient (the normalization's, the variance's
+    // through the square, the mean's) is written once, by one sum of three terms.
     assert.deepEqual(calls, { plain: 0, relu: 1 });
     assert.equal(reluGradients, 0);
+    assert.equal(sums, 1);
+    assert.equal(adds, 0);
     for (const [i, values] of actual.entries()) {
       const e = expected[i].values;
       let magnitude = 1;
@@ -437,5 +450,127 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     const [expected] = runOn('cpu', run);
     const [actual] = runOn('onednn', run);
     assert.deepEqual(actual.values, expected.values);
+  });
+});
+
+/** Counts calls of a native entry point (those `when` accepts) while fn runs. */
+function countNative<K extends 'sumTerms' | 'binary' | 'reduce'>(
+  name: K,
+  fn: () => void,
+  when: (...args: Parameters<NativeAddon[K]>) => boolean = () => true,
+): number {
+  const addon = native as NonNullable<typeof native>;
+  const original = addon[name];
+  let calls = 0;
+  addon[name] = ((...args: Parameters<NativeAddon[K]>) => {
+    if (when(...args)) calls++;
+    (original as (...a: Parameters<NativeAddon[K]>) => void)(...args);
+  }) as NativeAddon[K];
+  try {
+    fn();
+  } finally {
+    addon[name] = original;
+  }
+  return calls;
+}
+
+describe("deferred sums (a square's gradient and what is added to it)", { skip: native === null }, () => {
+  // Exactly DEFERRED_MIN elements: smaller gradients are made at once.
+  const big = [4, 16, 16, DEFERRED_MIN / (4 * 16 * 16)];
+  const channel = [1, 1, 1, big[3]];
+  const squareGrad = (x: tf.Tensor, dy: tf.Tensor) => tf.grad((v: tf.Tensor) => tf.square(v))(x, dy);
+  const isAdd = (op: number, _a: Float32Array, _b: Float32Array, out: Float32Array) =>
+    op === BINARY_OPS.indexOf('add') && out.length >= DEFERRED_MIN;
+
+  it("adds a square's gradient and every term added to it in one pass, with the bits of the separate kernels", () => {
+    // Each operand kind, on either side: a full array, a broadcast, a plain array repeating along
+    // leading axes (of 16 and of 4096 elements), another square's gradient with a full-size dy.
+    const run = (read: (t: tf.Tensor) => tf.Tensor) => {
+      let acc = read(squareGrad(randomTensor(big, 31), tf.broadcastTo(randomTensor(channel, 32), big)));
+      acc = read(tf.add(randomTensor(big, 33), acc));
+      acc = read(tf.add(tf.broadcastTo(randomTensor(channel, 34), big), acc));
+      acc = read(tf.add(acc, randomTensor([big[3]], 35)));
+      acc = read(tf.add(randomTensor(big.slice(1), 36), acc));
+      return tf.add(acc, squareGrad(randomTensor(big, 37), randomTensor(big, 38)));
+    };
+    const [expected] = runOn('cpu', () => run((t) => t));
+    tf.setBackend('onednn');
+    let fused: Float32Array | undefined;
+    let adds = 0;
+    const sums = countNative('sumTerms', () => {
+      adds = countNative(
+        'binary',
+        () => {
+          fused = tf.tidy(() => run((t) => t).dataSync() as Float32Array);
+        },
+        isAdd,
+      );
+    });
+    assert.equal(sums, 1);
+    assert.equal(adds, 0);
+    assert.deepEqual(fused, expected.values);
+    // Each partial sum read as soon as it is made: the same bits.
+    const made = tf.tidy(() =>
+      run((t) => {
+        t.dataSync();
+        return t;
+      }).dataSync(),
+    );
+    assert.deepEqual(made, expected.values);
+  });
+
+  it('makes the sum where it reaches eight terms and another is added, or a kernel reads it', () => {
+    const run = () => {
+      let acc = squareGrad(randomTensor(big, 41), tf.broadcastTo(randomTensor(channel, 42), big));
+      for (let i = 0; i < 9; i++) acc = tf.add(acc, randomTensor(big, 43 + i));
+      return [acc, tf.mul(tf.add(squareGrad(randomTensor(big, 60), randomTensor(big, 61)), 1), 3)];
+    };
+    const expected = runOn('cpu', run);
+    tf.setBackend('onednn');
+    let actual: Float32Array[] = [];
+    const sums = countNative('sumTerms', () => {
+      actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+    });
+    // The ninth Add makes the eight-term sum and adds to it in a kernel of its own, as does the
+    // second Add; the Add of a scalar makes the other one.
+    assert.equal(sums, 2);
+    for (const [i, values] of actual.entries()) assert.deepEqual(values, expected[i].values, `output ${i}`);
+  });
+
+  it("Sum and Mean read a square's gradient over leading axes, with the bits of reducing it made", () => {
+    const reductions: [string, number[], (t: tf.Tensor) => tf.Tensor, number][] = [
+      ['sum over all but channels', channel, (t) => tf.sum(t, [0, 1, 2]), 0],
+      ['mean over the two leading axes', channel, (t) => tf.mean(t, [0, 1]), 0],
+      ['sum of a reshaped view', channel, (t) => tf.sum(tf.reshape(t, [-1, 256]), 0), 0],
+      ['mean over all, one dy', [1, 1, 1, 1], (t) => tf.mean(t), 0],
+      ['mean over a middle axis, one dy', [1, 1, 1, 1], (t) => tf.mean(t, 1), 0],
+      // dy per channel repeats along no kept axes that are the last ones: made first.
+      ['sum over a middle axis', channel, (t) => tf.sum(t, 1), 1],
+      ['sum over all', channel, (t) => tf.sum(t), 1],
+    ];
+    for (const shape of [big, [8, 32, 32, 16]]) {
+      const initial = getThreads();
+      // The larger shape splits among two threads.
+      setThreads(shape === big ? 1 : 2);
+      try {
+        for (const [label, dyShape, reduce, writes] of reductions) {
+          const grad = () => squareGrad(randomTensor(shape, 51), tf.broadcastTo(randomTensor(dyShape, 52), shape));
+          tf.setBackend('onednn');
+          let fused: Float32Array | undefined;
+          const sums = countNative('sumTerms', () => {
+            fused = tf.tidy(() => reduce(grad()).dataSync() as Float32Array);
+          });
+          assert.equal(sums, writes, `${label}: writes`);
+          const made = tf.tidy(() => {
+            const g = grad();
+            g.dataSync();
+            return reduce(g).dataSync() as Float32Array;
+          });
+          assert.deepEqual(fused, made, `${label} of ${shape}`);
+        }
+      } finally {
+        setThreads(initial);
+      }
+    }
   });
 });

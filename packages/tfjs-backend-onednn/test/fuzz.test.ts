@@ -249,6 +249,11 @@ const positional: [keyof NativeAddon, unknown[], { anyNumber?: number[]; optiona
   ['unary', [1, f32(6), f32(6), 0], { anyNumber: [3] }],
   ['unaryGrad', [1, f32(6), f32(6), f32(6)], {}],
   ['reduce', [0, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)], {}],
+  ['reduce', [5, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4)], {}],
+  ['reduce', [6, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4)], {}],
+  // Three terms: a full array, a square's gradient with dy repeating every 6 elements, an array
+  // repeating every 6 (lengths 5 and 7 divide no 12, so every changed length is wrong).
+  ['sumTerms', [i32(3, 0, 1, 0), f32(12), f32(12), f32(6), f32(12), f32(6)], {}],
   ['tile', [f32(6), f32(12), i32(2, 2, 3, 2, 1)], {}],
   // Two tensors (a kernel [3, 4] and a bias [4] sharing 4 groups), 2 references: argument counts
   // follow from the layout, so one argument more or fewer never describes another valid call.
@@ -318,7 +323,8 @@ describe('positional native entry points reject bad arguments with JS errors', {
     assert.throws(() => call('binary', 0, f32(6), f32(3), f32(6), i32(2, 1, 2, 3)), /rank/);
     assert.throws(() => call('unary', 5, f32(6), f32(6), 0), /'op'/);
     assert.throws(() => call('unaryGrad', 3, f32(6), f32(6), f32(6)), /'op'/);
-    assert.throws(() => call('reduce', 5, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)), /'op'/);
+    assert.throws(() => call('reduce', 7, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)), /'op'/);
+    assert.throws(() => call('sumTerms', i32(1, 2), f32(6), f32(6)), /kinds/);
   });
 
   it('reduce rejects axes out of range or repeated', () => {
@@ -329,6 +335,13 @@ describe('positional native entry points reject bad arguments with JS errors', {
         String(axes),
       );
     assert.throws(() => call('reduce', 0, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0)), /axes/);
+  });
+
+  it('reduce of square gradients rejects a dy that does not repeat along the kept axes', () => {
+    // Kept axis 1 of [2, 3, 4] is not the last; a dy of 3 does not divide the 4 kept elements.
+    assert.throws(() => call('reduce', 5, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2), f32(3)), /repeat/);
+    assert.throws(() => call('reduce', 5, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(3)), /repeat/);
+    assert.throws(() => call('reduce', 5, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(5)), /divides/);
   });
 
   it('tile rejects reps that are not positive or missing, and ranks above 8', () => {

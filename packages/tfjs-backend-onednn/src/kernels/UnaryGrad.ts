@@ -1,4 +1,5 @@
 import { UNARY_GRAD_OPS, type UnaryGradOp } from '../native.js';
+import { deferredSum } from './sum_util.js';
 import {
   addon,
   cpuBackend,
@@ -10,6 +11,7 @@ import {
   type KernelArgs,
   outputArray,
   registerNativeKernel,
+  repeatsAlongLeadingAxes,
   sizeOf,
 } from './util.js';
 
@@ -49,18 +51,13 @@ export function unaryGrad(args: KernelArgs) {
         output: xValues,
       },
     );
+  // A large square's gradient is a deferred one-term sum: in a BatchNorm's moments, Sum reads it
+  // for the mean's gradient and Add for the input's, and neither writes it (see DeferredSource).
+  if (op === 'square' && xValues.length >= DEFERRED_MIN)
+    return deferredSum(backend, dy.shape, [{ values: dyValues, x: xValues }]);
   const out = outputArray(backend, xValues.length);
   addon().unaryGrad(code, dyValues, xValues, out);
   return backend.makeTensorInfo(dy.shape, 'float32', out);
-}
-
-/** True when `shape` is 1 on some leading axes of `full` and equal to it on the rest. */
-function repeatsAlongLeadingAxes(shape: readonly number[], full: readonly number[]): boolean {
-  if (shape.length !== full.length) return false;
-  let i = 0;
-  while (i < shape.length && shape[i] === 1) i++;
-  for (let j = i; j < shape.length; j++) if (shape[j] !== full[j]) return false;
-  return true;
 }
 
 registerNativeKernel(UnaryGrad, unaryGrad);

@@ -194,6 +194,19 @@ export function deferredSourceOf<K extends DeferredSource['kind']>(
   return source as Extract<DeferredSource, { kind: K }>;
 }
 
+/**
+ * True when `shape`, aligned to the right of `full`, is 1 (or absent) on some leading axes of
+ * `full` and equal to it on the rest: its values repeat along `full` every `sizeOf(shape)` elements.
+ */
+export function repeatsAlongLeadingAxes(shape: readonly number[], full: readonly number[]): boolean {
+  const offset = full.length - shape.length;
+  if (offset < 0) return false;
+  let i = 0;
+  while (i < shape.length && shape[i] === 1) i++;
+  for (let j = i; j < shape.length; j++) if (shape[j] !== full[offset + j]) return false;
+  return true;
+}
+
 /** Kernel inputs with the named tensors present. */
 export type Inputs<K extends string> = Record<K, TensorInfo>;
 
