@@ -310,9 +310,13 @@ inline float TermValue(const float* __restrict__ v, const float* __restrict__ x,
     return v[k];
 }
 
+// Relu as the unary kernel computes it (NaN and −0 kept).
+inline float Relu(float v) { return v < 0.0f ? 0.0f : v; }
+
 // o[k] = t0[k] + t1[k] + … (up to three terms, left to right) for k < n, in one loop: the partial
-// sums stay in registers. v[i] and x[i] point at term i's values and x for this run.
-template <int kTerms, bool kS0, bool kS1, bool kS2>
+// sums stay in registers; with kRelu, relu of the sum. v[i] and x[i] point at term i's values and
+// x for this run.
+template <int kTerms, bool kRelu, bool kS0, bool kS1, bool kS2>
 void SumRun(float* __restrict__ o, const float* const* v, const float* const* x, int64_t n) {
   const float* __restrict__ v0 = v[0];
   const float* __restrict__ x0 = x[0];
@@ -324,20 +328,29 @@ void SumRun(float* __restrict__ o, const float* const* v, const float* const* x,
     float sum = TermValue<kS0>(v0, x0, k);
     if constexpr (kTerms > 1) sum = sum + TermValue<kS1>(v1, x1, k);
     if constexpr (kTerms > 2) sum = sum + TermValue<kS2>(v2, x2, k);
-    o[k] = sum;
+    if constexpr (kRelu)
+      o[k] = Relu(sum);
+    else
+      o[k] = sum;
   }
 }
 
 using SumRunFn = void (*)(float*, const float* const*, const float* const*, int64_t);
 
-// SumRun for `terms` terms (1 to 3) and which of them are square gradients (bit i for term i).
-template <int kTerms, int kMask = 0>
+// SumRun for kTerms terms (1 to 3), relu or not, and which terms are square gradients (bit i of
+// `mask` for term i).
+template <int kTerms, bool kRelu, int kMask = 0>
 SumRunFn PickSumRun(int mask) {
+  constexpr auto fn = SumRun<kTerms, kRelu, (kMask & 1) != 0, (kMask & 2) != 0, (kMask & 4) != 0>;
   if constexpr (kMask == (1 << kTerms) - 1)
-    return SumRun<kTerms, (kMask & 1) != 0, (kMask & 2) != 0, (kMask & 4) != 0>;
+    return fn;
   else
-    return mask == kMask ? SumRun<kTerms, (kMask & 1) != 0, (kMask & 2) != 0, (kMask & 4) != 0>
-                         : PickSumRun<kTerms, kMask + 1>(mask);
+    return mask == kMask ? fn : PickSumRun<kTerms, kRelu, kMask + 1>(mask);
+}
+
+template <bool kRelu>
+SumRunFn PickSumRun(size_t terms, int mask) {
+  return terms == 1 ? PickSumRun<1, kRelu>(mask) : terms == 2 ? PickSumRun<2, kRelu>(mask) : PickSumRun<3, kRelu>(mask);
 }
 
 // Terms at most this many are summed in one loop; a fourth and later ones are added in a pass each
@@ -388,18 +401,21 @@ constexpr int64_t kTermChunk = 2048;
 constexpr int64_t kMinRun = 256;
 
 // sumTerms(kinds, out, ...arrays): out = t_0 + t_1 + …, added left to right in float (the bits a
-// chain of Add kernels gives). kinds is an Int32Array starting [count, kind_0, …] (1 to 8 terms;
-// what follows is not read): 0 for an array of out's length or one that repeats along out every
-// its-length elements (a broadcast over leading axes), taking one array; 1 for the gradient of a
-// square dy·(2x) as unaryGrad computes it, taking dy (full or repeating) and x (out's length).
+// chain of Add kernels gives), or relu of it (the bits of a Relu kernel after them). kinds is an
+// Int32Array starting [count, relu, kind_0, …] (1 to 8 terms, relu 0 or 1; what follows is not
+// read): 0 for an array of out's length or one that repeats along out every its-length elements (a
+// broadcast over leading axes), taking one array; 1 for the gradient of a square dy·(2x) as
+// unaryGrad computes it, taking dy (full or repeating) and x (out's length).
 Napi::Value SumTerms(const Napi::CallbackInfo& info) {
   const Positional args(info, "sumTerms");
   if (args.Length() < 3) args.Fail("expected kinds, out and the terms' arrays");
   const std::vector<int64_t> layout = args.Ints(0, "kinds");
-  if (layout.empty() || layout[0] < 1 || layout[0] > static_cast<int64_t>(kMaxTerms) ||
-      layout.size() < static_cast<size_t>(1 + layout[0]))
-    args.Fail("'kinds' must start with the number of terms (1 to 8) and hold a kind for each");
-  const std::vector<int64_t> kinds(layout.begin() + 1, layout.begin() + 1 + layout[0]);
+  if (layout.size() < 2 || layout[0] < 1 || layout[0] > static_cast<int64_t>(kMaxTerms) ||
+      layout.size() < static_cast<size_t>(2 + layout[0]))
+    args.Fail("'kinds' must start with the number of terms (1 to 8) and the relu flag, then hold a kind for each");
+  if (layout[1] != 0 && layout[1] != 1) args.Fail("'kinds' must hold the relu flag, 0 or 1, second");
+  const bool relu = layout[1] == 1;
+  const std::vector<int64_t> kinds(layout.begin() + 2, layout.begin() + 2 + layout[0]);
   size_t expected = 2;
   for (int64_t kind : kinds) {
     if (kind != 0 && kind != 1) args.Fail("'kinds' must hold 0 (an array) or 1 (a square's gradient) per term");
@@ -442,7 +458,9 @@ Napi::Value SumTerms(const Napi::CallbackInfo& info) {
   int mask = 0;
   for (size_t t = 0; t < fused; ++t)
     if (terms[t].x != nullptr) mask |= 1 << t;
-  const SumRunFn fn = fused == 1 ? PickSumRun<1>(mask) : fused == 2 ? PickSumRun<2>(mask) : PickSumRun<3>(mask);
+  // With more terms than one loop sums, the relu comes after the last.
+  const bool reluInLoop = relu && fused == terms.size();
+  const SumRunFn fn = reluInLoop ? PickSumRun<true>(fused, mask) : PickSumRun<false>(fused, mask);
   const int64_t chunks = (n + kTermChunk - 1) / kTermChunk;
   ParallelFor(chunks, n * static_cast<int64_t>(terms.size()), [&](int64_t first, int64_t last) {
     for (int64_t chunk = first; chunk < last; ++chunk) {
@@ -450,6 +468,8 @@ Napi::Value SumTerms(const Napi::CallbackInfo& info) {
       const int64_t end = std::min(n, begin + kTermChunk);
       SumTermsInto(terms.data(), fused, fn, begin, end, out.data);
       for (size_t t = fused; t < terms.size(); ++t) AddTermInto(terms[t], begin, end, out.data);
+      if (relu && !reluInLoop)
+        for (int64_t i = begin; i < end; ++i) out.data[i] = Relu(out.data[i]);
     }
   });
   return args.Env().Undefined();

@@ -454,7 +454,7 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
 });
 
 /** Counts calls of a native entry point (those `when` accepts) while fn runs. */
-function countNative<K extends 'sumTerms' | 'binary' | 'reduce'>(
+function countNative<K extends 'sumTerms' | 'binary' | 'unary'>(
   name: K,
   fn: () => void,
   when: (...args: Parameters<NativeAddon[K]>) => boolean = () => true,
@@ -531,10 +531,49 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
     const sums = countNative('sumTerms', () => {
       actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
     });
-    // The ninth Add makes the eight-term sum and adds to it in a kernel of its own, as does the
-    // second Add; the Add of a scalar makes the other one.
-    assert.equal(sums, 2);
+    // The eighth Add makes the eight-term sum and adds to it in a kernel of its own; the ninth
+    // starts a sum of two, made when read. The Multiply makes the other sum.
+    assert.equal(sums, 3);
     for (const [i, values] of actual.entries()) assert.deepEqual(values, expected[i].values, `output ${i}`);
+  });
+
+  it('a Relu of a sum (a residual connection) is written by the pass that adds it, with the bits of the kernels', () => {
+    // NaN, ±0 and ±∞ among the values: relu keeps NaN and −0, as the Relu kernel does.
+    const special = () => {
+      const values = randomTensor(big, 71).dataSync().slice();
+      values.set([Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-38]);
+      return tf.tensor(values, big);
+    };
+    const run = () => [
+      tf.relu(tf.add(special(), tf.neg(special()))),
+      tf.relu(tf.add(tf.add(special(), randomTensor(big, 72)), tf.broadcastTo(randomTensor(channel, 73), big))),
+      // Four terms: the fourth added after the loop that sums three, the relu after it.
+      tf.relu(tf.add(tf.add(tf.add(special(), randomTensor(big, 74)), randomTensor(big, 75)), randomTensor(big, 76))),
+    ];
+    const expected = runOn('cpu', run);
+    tf.setBackend('onednn');
+    let actual: Float32Array[] = [];
+    let adds = 0;
+    let relus = 0;
+    const sums = countNative('sumTerms', () => {
+      adds = countNative(
+        'binary',
+        () => {
+          relus = countNative(
+            'unary',
+            () => {
+              actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+            },
+            (op) => op === UNARY_OPS.indexOf('relu'),
+          );
+        },
+        isAdd,
+      );
+    });
+    assert.deepEqual([sums, adds, relus], [3, 0, 0]);
+    // As plain arrays: element by element with Object.is (NaN equal to NaN, −0 not equal to 0).
+    for (const [i, values] of actual.entries())
+      assert.deepEqual(Array.from(values), Array.from(expected[i].values), `output ${i}`);
   });
 
   it("Sum and Mean read a square's gradient over leading axes, with the bits of reducing it made", () => {

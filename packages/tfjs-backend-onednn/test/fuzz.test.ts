@@ -253,7 +253,7 @@ const positional: [keyof NativeAddon, unknown[], { anyNumber?: number[]; optiona
   ['reduce', [6, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4)], {}],
   // Three terms: a full array, a square's gradient with dy repeating every 6 elements, an array
   // repeating every 6 (lengths 5 and 7 divide no 12, so every changed length is wrong).
-  ['sumTerms', [i32(3, 0, 1, 0), f32(12), f32(12), f32(6), f32(12), f32(6)], {}],
+  ['sumTerms', [i32(3, 0, 0, 1, 0), f32(12), f32(12), f32(6), f32(12), f32(6)], {}],
   ['tile', [f32(6), f32(12), i32(2, 2, 3, 2, 1)], {}],
   // Two tensors (a kernel [3, 4] and a bias [4] sharing 4 groups), 2 references: argument counts
   // follow from the layout, so one argument more or fewer never describes another valid call.

@@ -1,4 +1,5 @@
 import { Relu } from '@tensorflow/tfjs-core';
+import { writeSum } from './sum_util.js';
 import { nativeUnary } from './unary_util.js';
 import {
   cpuBackend,
@@ -10,14 +11,19 @@ import {
   sizeOf,
 } from './util.js';
 
-/** Relu; of an unread FusedBatchNorm output, written by the normalization's own pass (see DeferredSource). */
+/**
+ * Relu; of an unread FusedBatchNorm output, written by the normalization's own pass, and of an
+ * unread sum (a residual connection's Add) by the pass that adds it (see DeferredSource).
+ */
 export function relu(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
   const backend = cpuBackend(args);
   const normalization = deferredSourceOf(backend, x, 'normalization');
-  if (normalization === null) return nativeUnary(Relu, 'relu', args);
+  const sum = normalization === null ? deferredSourceOf(backend, x, 'sum') : null;
+  if (normalization === null && sum === null) return nativeUnary(Relu, 'relu', args);
   const out = outputArray(backend, sizeOf(x.shape));
-  normalization.relu(out);
+  if (normalization !== null) normalization.relu(out);
+  else if (sum !== null) writeSum(sum.terms, out, true);
   return backend.makeTensorInfo(x.shape, 'float32', out);
 }
 

@@ -17,25 +17,28 @@ export const MAX_SUM_TERMS = 8;
 
 /**
  * A deferred sum of `terms` (see DeferredSource): written in one pass when first read, never where
- * the readers that understand it (Add, Sum, Mean) are its only ones.
+ * the readers that understand it (Add, Sum, Mean, Relu) are its only ones.
  */
 export function deferredSum(backend: MathBackendCPU, shape: number[], terms: SumTerm[]): TensorInfo {
-  const arrays = terms.flatMap((term) => (term.x === undefined ? [term.values] : [term.values, term.x]));
+  return deferredOutput(backend, shape, arraysOf(terms), (out) => writeSum(terms, out, false), { kind: 'sum', terms });
+}
+
+/** out = the sum of `terms`, or relu of it, in one native pass. */
+export function writeSum(terms: SumTerm[], out: Float32Array, relu: boolean): void {
   const kinds = terms.map((term) => (term.x === undefined ? 0 : 1));
-  return deferredOutput(
-    backend,
-    shape,
-    arrays,
-    (out) => addon().sumTerms(packDims(kinds.length, kinds), out, ...arrays),
-    { kind: 'sum', terms },
-  );
+  addon().sumTerms(packDims(kinds.length, relu ? 1 : 0, kinds), out, ...arraysOf(terms));
+}
+
+function arraysOf(terms: SumTerm[]): Float32Array[] {
+  return terms.flatMap((term) => (term.x === undefined ? [term.values] : [term.values, term.x]));
 }
 
 /**
- * `a + b` as a longer deferred sum where one of them is a deferred sum and the other one term of
- * the output (an array of its size or repeating along its leading axes, or a one-term sum); null
- * otherwise, before reading either's values. Float addition is commutative, so `b + sum` has the
- * bits of `sum + b`: the sum's terms keep their order and the other comes last.
+ * A large `a + b` as a deferred sum (see DeferredSource): a longer one where one of them is a
+ * deferred sum and the other one term of the output (an array of its size or repeating along its
+ * leading axes, or a one-term sum), else a sum of two terms; null where they are not such terms
+ * (before reading a sum's values). Float addition is commutative, so `b + sum` has the bits of
+ * `sum + b`: the sum's terms keep their order and the other comes last.
  */
 export function addToSum(
   backend: MathBackendCPU,
@@ -47,15 +50,19 @@ export function addToSum(
   if (size < DEFERRED_MIN) return null;
   const aTerms = sumTerms(backend, a, size);
   const bTerms = sumTerms(backend, b, size);
-  let terms: SumTerm[];
-  let other: TensorInfo | SumTerm;
-  if (aTerms !== null && (bTerms === null || bTerms.length === 1)) [terms, other] = [aTerms, bTerms?.[0] ?? b];
-  else if (bTerms !== null && aTerms?.length === 1) [terms, other] = [bTerms, aTerms[0]];
-  else if (bTerms !== null && aTerms === null) [terms, other] = [bTerms, a];
+  let terms: (TensorInfo | SumTerm)[];
+  if (aTerms !== null && (bTerms === null || bTerms.length === 1)) terms = [...aTerms, bTerms?.[0] ?? b];
+  else if (bTerms !== null && (aTerms === null || aTerms.length === 1)) terms = [...bTerms, aTerms?.[0] ?? a];
+  else if (aTerms === null && bTerms === null) terms = [a, b];
   else return null;
-  if (terms.length >= MAX_SUM_TERMS) return null;
-  const term = 'values' in other ? other : termOf(backend, other, outShape);
-  return term === null ? null : deferredSum(backend, [...outShape], [...terms, term]);
+  if (terms.length > MAX_SUM_TERMS) return null;
+  const resolved: SumTerm[] = [];
+  for (const term of terms) {
+    const t = 'values' in term ? term : termOf(backend, term, outShape);
+    if (t === null) return null;
+    resolved.push(t);
+  }
+  return deferredSum(backend, [...outShape], resolved);
 }
 
 /** The terms of an unread deferred sum of `size` elements; null for any other tensor. */
