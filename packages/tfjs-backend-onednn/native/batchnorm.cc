@@ -74,7 +74,7 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
       float* o = out.data + row * C;
       for (int64_t k = 0; k < C; ++k) o[k] = (xi[k] - c.mean.data[k]) * gain[k] + shift[k];
       if (relu)
-        for (int64_t k = 0; k < C; ++k) o[k] = o[k] < 0.0f ? 0.0f : o[k];
+        for (int64_t k = 0; k < C; ++k) o[k] = Relu(o[k]);
     }
   });
   return env.Undefined();
@@ -88,7 +88,7 @@ void AccumulateRow(const float* __restrict__ dy, const float* __restrict__ z, co
                    float* __restrict__ sumG, float* __restrict__ sumCentered, int64_t channels) {
   for (int64_t k = 0; k < channels; ++k) {
     float g = dy[k];
-    if constexpr (kRelu) g = g * (z[k] != z[k] ? z[k] : (z[k] > 0.0f ? 1.0f : 0.0f));
+    if constexpr (kRelu) g = g * ReluStep(z[k]);
     d[k] = g * gain[k];
     sumG[k] += g;
     sumCentered[k] += g * (x[k] - mean[k]);
@@ -142,8 +142,13 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
     Fail(env, "batchNormGrad: out of memory for " + std::to_string(threads) + " × " + std::to_string(C) +
                   " partial sums");
   }
+  // Blocks are fixed by row index, not by each thread's share, so the float sums are the same at
+  // any thread count (only their order of addition in double depends on it, as before).
   constexpr int64_t kBlockRows = 64;
-  ParallelFor(c.rows, c.x.length, [&](int64_t begin, int64_t end) {
+  const int64_t blocks = (c.rows + kBlockRows - 1) / kBlockRows;
+  ParallelFor(blocks, c.x.length, [&](int64_t firstBlock, int64_t lastBlock) {
+    const int64_t begin = firstBlock * kBlockRows;
+    const int64_t end = std::min(c.rows, lastBlock * kBlockRows);
     const int thread = omp_get_thread_num();
     double* sumDyThread = localDy[thread].data();
     double* sumCenteredThread = localCentered[thread].data();

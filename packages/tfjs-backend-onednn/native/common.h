@@ -25,6 +25,14 @@ struct F32 {
   throw Napi::TypeError::New(env, message);
 }
 
+// The arithmetic several kernels share, so that a fused kernel has the bits of the kernels it
+// replaces: relu as the Relu kernel computes it (NaN and −0 kept); the factor of Relu's gradient
+// (1 for x > 0, 0 otherwise, NaN for NaN; the same from relu's input or output); the gradient of a
+// square dy·(2x) as tfjs's Square gradient computes it.
+inline float Relu(float v) { return v < 0.0f ? 0.0f : v; }
+inline float ReluStep(float x) { return x != x ? x : (x > 0.0f ? 1.0f : 0.0f); }
+inline float SquareGrad(float dy, float x) { return dy * (x * 2.0f); }
+
 inline Napi::Object ParamsObject(const Napi::CallbackInfo& info, const char* fn) {
   if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsTypedArray()) {
     Fail(info.Env(), std::string(fn) + ": expected a single parameter object");

@@ -230,7 +230,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   float* o = out.data;
   switch (op) {
     case 0:
-      Map(n, [&](int64_t i) { o[i] = in[i] < 0.0f ? 0.0f : in[i]; });
+      Map(n, [&](int64_t i) { o[i] = Relu(in[i]); });
       break;
     case 1:
       ParallelFor(n, n, [&](int64_t begin, int64_t end) { TanhRange(in, o, begin, end); });
@@ -282,13 +282,13 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
   };
   switch (op) {
     case 0:
-      each([&](int64_t i, float gi) { o[i] = gi * (in[i] != in[i] ? in[i] : (in[i] > 0.0f ? 1.0f : 0.0f)); });
+      each([&](int64_t i, float gi) { o[i] = gi * ReluStep(in[i]); });
       break;
     case 1:
       each([&](int64_t i, float gi) { o[i] = (1.0f - in[i] * in[i]) * gi; });
       break;
     default:
-      each([&](int64_t i, float gi) { o[i] = gi * (in[i] * 2.0f); });
+      each([&](int64_t i, float gi) { o[i] = SquareGrad(gi, in[i]); });
   }
   return args.Env().Undefined();
 }
@@ -305,13 +305,10 @@ struct Term {
 template <bool kSquareGrad>
 inline float TermValue(const float* __restrict__ v, const float* __restrict__ x, int64_t k) {
   if constexpr (kSquareGrad)
-    return v[k] * (x[k] * 2.0f);
+    return SquareGrad(v[k], x[k]);
   else
     return v[k];
 }
-
-// Relu as the unary kernel computes it (NaN and −0 kept).
-inline float Relu(float v) { return v < 0.0f ? 0.0f : v; }
 
 // o[k] = t0[k] + t1[k] + … (up to three terms, left to right) for k < n, in one loop: the partial
 // sums stay in registers; with kRelu, relu of the sum. v[i] and x[i] point at term i's values and
@@ -388,7 +385,7 @@ void AddTermInto(const Term& term, int64_t begin, int64_t end, float* out) {
     if (x == nullptr)
       for (int64_t k = 0; k < run; ++k) o[k] = o[k] + v[k];
     else
-      for (int64_t k = 0; k < run; ++k) o[k] = o[k] + v[k] * (x[k] * 2.0f);
+      for (int64_t k = 0; k < run; ++k) o[k] = o[k] + SquareGrad(v[k], x[k]);
     i += run;
     j = 0;
   }

@@ -97,7 +97,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < n; ++j) row[j] += bias->data[j];
       }
       if (relu) {
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+        for (int64_t j = 0; j < n; ++j) row[j] = Relu(row[j]);
       }
     }
   }

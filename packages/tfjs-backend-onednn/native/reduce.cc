@@ -27,7 +27,7 @@ struct Squared {
 // The gradient of a square dy·(2x) as unaryGrad computes it, dy per column (of a wide row).
 struct SquareGrads {
   const float* dy;
-  float operator()(float v, int64_t column) const { return dy[column] * (v * 2.0f); }
+  float operator()(float v, int64_t column) const { return SquareGrad(dy[column], v); }
 };
 
 // Dims after dropping size-1 axes and merging neighbours of the same kind; outStride is the stride
@@ -181,7 +181,7 @@ bool SumOrMeanOfSquareGrads(const Plan& plan, const float* x, const F32& dy, flo
   }
   if (dy.length != 1) return false;
   const float g = dy.data[0];
-  Store(Reduced<double>(plan, x, outSize, 0.0, add, [g](float v) { return g * (v * 2.0f); }), out, outSize, scale);
+  Store(Reduced<double>(plan, x, outSize, 0.0, add, [g](float v) { return SquareGrad(g, v); }), out, outSize, scale);
   return true;
 }
 

@@ -98,8 +98,8 @@ export interface NativeAddon {
   softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
   /**
    * `op` indexes REDUCE_OPS; `dims` starts with the rank, the number of axes, the shape, the axes.
-   * The square-gradient ops take `dy`, repeating along x every dy.length elements: one value, or
-   * per element of the kept axes, which must be the last ones.
+   * The square-gradient ops take `dy`, repeating along x every dy.length elements: one value (any
+   * axes), or a length dividing the kept size where the kept axes are the last ones.
    */
   reduce(op: number, x: Float32Array, out: Float32Array, dims: Int32Array, dy?: Float32Array): void;
   /**

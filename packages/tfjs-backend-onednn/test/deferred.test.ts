@@ -395,15 +395,19 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     let adds = 0;
     const calls = countNormalizations(() => {
       reluGradients = countUnaryGrads('relu', () => {
-        sums = countNative('sumTerms', () => {
-          adds = countNative(
-            'binary',
-            () => {
-              actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
-            },
-            (op, _a, _b, out) => op === BINARY_OPS.indexOf('add') && out.length >= DEFERRED_MIN,
-          );
-        });
+        sums = countNative(
+          'sumTerms',
+          () => {
+            adds = countNative(
+              'binary',
+              () => {
+                actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+              },
+              (op, _a, _b, out) => op === BINARY_OPS.indexOf('add') && out.length >= DEFERRED_MIN,
+            );
+          },
+          (kinds) => kinds[0] === 3,
+        );
       });
     });
     // Neither the normalization nor the relu's gradient is written: the normalization's gradient
@@ -528,31 +532,35 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
     const expected = runOn('cpu', run);
     tf.setBackend('onednn');
     let actual: Float32Array[] = [];
-    const sums = countNative('sumTerms', () => {
-      actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
-    });
+    const terms: number[] = [];
+    countNative(
+      'sumTerms',
+      () => {
+        actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+      },
+      (kinds) => terms.push(kinds[0]) > 0,
+    );
     // The eighth Add makes the eight-term sum and adds to it in a kernel of its own; the ninth
     // starts a sum of two, made when read. The Multiply makes the other sum.
-    assert.equal(sums, 3);
+    assert.deepEqual(terms, [8, 2, 2]);
     for (const [i, values] of actual.entries()) assert.deepEqual(values, expected[i].values, `output ${i}`);
   });
 
   it('a Relu of a sum (a residual connection) is written by the pass that adds it, with the bits of the kernels', () => {
-    // NaN, ±0 and ±∞ among the values: relu keeps NaN and −0, as the Relu kernel does.
-    const special = () => {
-      const values = randomTensor(big, 71).dataSync().slice();
-      values.set([Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-38]);
-      return tf.tensor(values, big);
+    // NaN, ±0 and ±∞ among both addends (−0 + −0 is −0, which relu keeps, as the Relu kernel does).
+    const special = (seed: number) => {
+      const values = randomTensor(big, seed).dataSync().slice();
+      values.set([Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-38, -0]);
+      return tf.mul(tf.tensor(values, big), 1);
     };
-    const run = () => [
-      tf.relu(tf.add(special(), tf.neg(special()))),
-      tf.relu(tf.add(tf.add(special(), randomTensor(big, 72)), tf.broadcastTo(randomTensor(channel, 73), big))),
+    const run = (read: (t: tf.Tensor) => tf.Tensor) => [
+      tf.relu(read(tf.add(special(71), special(72)))),
+      tf.relu(read(tf.add(tf.add(special(73), randomTensor(big, 74)), tf.broadcastTo(randomTensor(channel, 75), big)))),
       // Four terms: the fourth added after the loop that sums three, the relu after it.
-      tf.relu(tf.add(tf.add(tf.add(special(), randomTensor(big, 74)), randomTensor(big, 75)), randomTensor(big, 76))),
+      tf.relu(read(tf.add(tf.add(tf.add(special(76), randomTensor(big, 77)), randomTensor(big, 78)), special(79)))),
     ];
-    const expected = runOn('cpu', run);
     tf.setBackend('onednn');
-    let actual: Float32Array[] = [];
+    let fused: Float32Array[] = [];
     let adds = 0;
     let relus = 0;
     const sums = countNative('sumTerms', () => {
@@ -562,7 +570,7 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
           relus = countNative(
             'unary',
             () => {
-              actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+              fused = tf.tidy(() => run((t) => t).map((t) => t.dataSync() as Float32Array));
             },
             (op) => op === UNARY_OPS.indexOf('relu'),
           );
@@ -571,9 +579,72 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
       );
     });
     assert.deepEqual([sums, adds, relus], [3, 0, 0]);
-    // As plain arrays: element by element with Object.is (NaN equal to NaN, −0 not equal to 0).
-    for (const [i, values] of actual.entries())
-      assert.deepEqual(Array.from(values), Array.from(expected[i].values), `output ${i}`);
+    // Each sum made first, then a Relu kernel: the same bits (as plain arrays, compared element by
+    // element with Object.is: NaN equal to NaN, −0 not equal to 0).
+    const apart = tf.tidy(() =>
+      run((t) => {
+        t.dataSync();
+        return t;
+      }).map((t) => t.dataSync() as Float32Array),
+    );
+    for (const [i, values] of fused.entries())
+      assert.deepEqual(Array.from(values), Array.from(apart[i]), `output ${i}`);
+    assert.ok(Object.is(fused[0][6], -0));
+    // And the values of cpu's kernels, but for the sign of zeros (cpu's Relu makes −0 +0).
+    const expected = runOn('cpu', () => run((t) => t));
+    for (const [i, values] of fused.entries())
+      assert.deepEqual(
+        Array.from(values, (v) => v + 0),
+        Array.from(expected[i].values, (v) => v + 0),
+        `output ${i} against cpu`,
+      );
+  });
+
+  it('sums shapes that are no multiple of its chunks or periods, at two threads', () => {
+    // 3·37·37·15 elements: channels of 15 (repeated to 270-element runs), a partial last chunk,
+    // and column sums whose rows are no multiple of the wide row.
+    const odd = [3, 37, 37, 15];
+    const oddChannel = [1, 1, 1, 15];
+    const run = (read: (t: tf.Tensor) => tf.Tensor = (t) => t) => {
+      const grad = read(
+        tf.grad((v: tf.Tensor) => tf.square(v))(
+          randomTensor(odd, 81),
+          tf.broadcastTo(randomTensor(oddChannel, 82), odd),
+        ),
+      );
+      const sum = tf.add(tf.add(randomTensor(odd, 83), grad), tf.broadcastTo(randomTensor(oddChannel, 84), odd));
+      return [tf.relu(tf.add(sum, randomTensor([37, 15], 85))), tf.sum(grad, [0, 1, 2])];
+    };
+    const initial = getThreads();
+    setThreads(2);
+    try {
+      const expected = runOn('cpu', () => run());
+      tf.setBackend('onednn');
+      let actual: Float32Array[] = [];
+      const sums = countNative('sumTerms', () => {
+        actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+      });
+      assert.equal(sums, 1);
+      assert.deepEqual(
+        Array.from(actual[0], (v) => v + 0),
+        Array.from(expected[0].values, (v) => v + 0),
+      );
+      // The square's gradient made first: the same sums, bit for bit.
+      const made = tf.tidy(
+        () =>
+          run((t) => {
+            t.dataSync();
+            return t;
+          })[1].dataSync() as Float32Array,
+      );
+      assert.deepEqual(actual[1], made);
+      for (let c = 0; c < 15; c++)
+        assert.ok(
+          Math.abs(actual[1][c] - expected[1].values[c]) <= 1e-3 * Math.max(1, Math.abs(expected[1].values[c])),
+        );
+    } finally {
+      setThreads(initial);
+    }
   });
 
   it("Sum and Mean read a square's gradient over leading axes, with the bits of reducing it made", () => {

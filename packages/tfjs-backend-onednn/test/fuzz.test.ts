@@ -324,7 +324,8 @@ describe('positional native entry points reject bad arguments with JS errors', {
     assert.throws(() => call('unary', 5, f32(6), f32(6), 0), /'op'/);
     assert.throws(() => call('unaryGrad', 3, f32(6), f32(6), f32(6)), /'op'/);
     assert.throws(() => call('reduce', 7, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)), /'op'/);
-    assert.throws(() => call('sumTerms', i32(1, 2), f32(6), f32(6)), /kinds/);
+    assert.throws(() => call('sumTerms', i32(1, 2, 0), f32(6), f32(6)), /relu flag/);
+    assert.throws(() => call('sumTerms', i32(1, 0, 2), f32(6), f32(6)), /kind/);
   });
 
   it('reduce rejects axes out of range or repeated', () => {

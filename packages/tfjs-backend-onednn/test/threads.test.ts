@@ -78,4 +78,32 @@ describe('thread control', { skip: !nativeAvailable() }, () => {
       tf.dispose(pairs.flat());
     }
   });
+
+  it("gives the same BatchNorm gradients at 1 and 2 threads where the threads' shares are not whole blocks of rows", async () => {
+    await tf.setBackend('onednn');
+    const initial = getThreads();
+    // 2,999 rows of 16 channels: split among two threads at row 1,499, inside a block of 64 rows.
+    const shape = [1, 2999, 1, 16];
+    const x = randomTensor(shape, 8);
+    const run = (threads: number) => {
+      setThreads(threads);
+      return tf.tidy(() => {
+        const loss = (v: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+          const { mean, variance } = tf.moments(v, [0, 1, 2]);
+          return tf.sum(tf.mul(tf.relu(tf.batchNorm(v, mean, variance, offset, scale, 1e-3)), x));
+        };
+        return tf
+          .grads(loss)([x, randomTensor([16], 9), randomTensor([16], 10)])
+          .map((g) => g.dataSync());
+      });
+    };
+    try {
+      const one = run(1);
+      const two = run(2);
+      for (const i of one.keys()) assert.deepEqual(Array.from(two[i]), Array.from(one[i]), `gradient ${i}`);
+    } finally {
+      setThreads(initial);
+      x.dispose();
+    }
+  });
 });

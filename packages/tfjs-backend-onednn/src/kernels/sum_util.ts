@@ -37,8 +37,9 @@ function arraysOf(terms: SumTerm[]): Float32Array[] {
  * A large `a + b` as a deferred sum (see DeferredSource): a longer one where one of them is a
  * deferred sum and the other one term of the output (an array of its size or repeating along its
  * leading axes, or a one-term sum), else a sum of two terms; null where they are not such terms
- * (before reading a sum's values). Float addition is commutative, so `b + sum` has the bits of
- * `sum + b`: the sum's terms keep their order and the other comes last.
+ * (before reading a sum's values; a term's may have been read). Float addition is commutative, so
+ * `b + sum` has the bits of `sum + b` (but for which NaN's payload a NaN + NaN keeps): the sum's
+ * terms keep their order and the other comes last.
  */
 export function addToSum(
   backend: MathBackendCPU,

@@ -170,7 +170,7 @@ export function isChannelBias(shape: readonly number[], n: number, outRank: numb
 
 /**
  * Outputs of at least this many float32 elements may be deferred with a source (see
- * OneDnnBackend.deferred): a broadcast, a square, a normalization, a Relu gradient. Smaller ones
+ * OneDnnBackend.deferred): a broadcast, a square, a normalization, a Relu gradient, a sum. Smaller ones
  * are computed at once, and tensors below it are never looked up (every binary op asks).
  */
 export const DEFERRED_MIN = 1 << 14;
