@@ -293,38 +293,58 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
   return args.Env().Undefined();
 }
 
-// A term of sumTerms: `values` (out's length, or repeating along out every `period` elements), or
-// with `x` the gradient of a square values·(2x), x of out's length.
+// The kinds of a sumTerms term.
+enum TermKind : int { kArray = 0, kSquareGrad = 1, kShiftedSquareGrad = 2 };
+
+// A term of sumTerms: `values` (out's length, or repeating along out every `period` elements); for
+// a square's gradient values·(2x), `x` of out's length; for the gradient of the square of a shifted
+// x values·(2(x + shift)), also `shift` (repeating every `shiftPeriod`): x + shift is what a
+// subtraction of a repeating array (tf.moments' x − mean) wrote, which it replaces.
 struct Term {
+  int kind = kArray;
   const float* values = nullptr;
   int64_t period = 0;
   const float* x = nullptr;
+  const float* shift = nullptr;
+  int64_t shiftPeriod = 1;
 };
 
-// Term t of a run: v[k], or v[k]·(x[k]·2) (unaryGrad's arithmetic) for a square's gradient.
-template <bool kSquareGrad>
-inline float TermValue(const float* __restrict__ v, const float* __restrict__ x, int64_t k) {
-  if constexpr (kSquareGrad)
+// Term k of a run, from its values v, x and shift s (each already at the run's start).
+template <int kKind>
+inline float TermValue(const float* __restrict__ v, const float* __restrict__ x, const float* __restrict__ s,
+                       int64_t k) {
+  if constexpr (kKind == kShiftedSquareGrad)
+    return SquareGrad(v[k], x[k] + s[k]);
+  else if constexpr (kKind == kSquareGrad)
     return SquareGrad(v[k], x[k]);
   else
     return v[k];
 }
 
+// Where each term's arrays are at the start of a run.
+struct RunPointers {
+  const float* v[3] = {nullptr, nullptr, nullptr};
+  const float* x[3] = {nullptr, nullptr, nullptr};
+  const float* s[3] = {nullptr, nullptr, nullptr};
+};
+
 // o[k] = t0[k] + t1[k] + … (up to three terms, left to right) for k < n, in one loop: the partial
-// sums stay in registers; with kRelu, relu of the sum. v[i] and x[i] point at term i's values and
-// x for this run.
-template <int kTerms, bool kRelu, bool kS0, bool kS1, bool kS2>
-void SumRun(float* __restrict__ o, const float* const* v, const float* const* x, int64_t n) {
-  const float* __restrict__ v0 = v[0];
-  const float* __restrict__ x0 = x[0];
-  const float* __restrict__ v1 = v[1];
-  const float* __restrict__ x1 = x[1];
-  const float* __restrict__ v2 = v[2];
-  const float* __restrict__ x2 = x[2];
+// sums stay in registers; with kRelu, relu of the sum.
+template <int kTerms, bool kRelu, int kK0, int kK1, int kK2>
+void SumRun(float* __restrict__ o, const RunPointers& p, int64_t n) {
+  const float* __restrict__ v0 = p.v[0];
+  const float* __restrict__ x0 = p.x[0];
+  const float* __restrict__ s0 = p.s[0];
+  const float* __restrict__ v1 = p.v[1];
+  const float* __restrict__ x1 = p.x[1];
+  const float* __restrict__ s1 = p.s[1];
+  const float* __restrict__ v2 = p.v[2];
+  const float* __restrict__ x2 = p.x[2];
+  const float* __restrict__ s2 = p.s[2];
   for (int64_t k = 0; k < n; ++k) {
-    float sum = TermValue<kS0>(v0, x0, k);
-    if constexpr (kTerms > 1) sum = sum + TermValue<kS1>(v1, x1, k);
-    if constexpr (kTerms > 2) sum = sum + TermValue<kS2>(v2, x2, k);
+    float sum = TermValue<kK0>(v0, x0, s0, k);
+    if constexpr (kTerms > 1) sum = sum + TermValue<kK1>(v1, x1, s1, k);
+    if constexpr (kTerms > 2) sum = sum + TermValue<kK2>(v2, x2, s2, k);
     if constexpr (kRelu)
       o[k] = Relu(sum);
     else
@@ -332,62 +352,69 @@ void SumRun(float* __restrict__ o, const float* const* v, const float* const* x,
   }
 }
 
-using SumRunFn = void (*)(float*, const float* const*, const float* const*, int64_t);
+// o[k] += t[k] for k < n (a fourth or later term).
+template <int kKind>
+void AddRun(float* __restrict__ o, const RunPointers& p, int64_t n) {
+  const float* __restrict__ v = p.v[0];
+  const float* __restrict__ x = p.x[0];
+  const float* __restrict__ s = p.s[0];
+  for (int64_t k = 0; k < n; ++k) o[k] = o[k] + TermValue<kKind>(v, x, s, k);
+}
 
-// SumRun for kTerms terms (1 to 3), relu or not, and which terms are square gradients (bit i of
-// `mask` for term i).
-template <int kTerms, bool kRelu, int kMask = 0>
-SumRunFn PickSumRun(int mask) {
-  constexpr auto fn = SumRun<kTerms, kRelu, (kMask & 1) != 0, (kMask & 2) != 0, (kMask & 4) != 0>;
-  if constexpr (kMask == (1 << kTerms) - 1)
+using RunFn = void (*)(float*, const RunPointers&, int64_t);
+
+// SumRun for kTerms terms (1 to 3), relu or not, and their kinds (term i's kind the i-th base-3
+// digit of `code`).
+template <int kTerms, bool kRelu, int kCode = 0>
+RunFn PickSumRun(int code) {
+  constexpr auto fn = SumRun<kTerms, kRelu, kCode % 3, kCode / 3 % 3, kCode / 9 % 3>;
+  if constexpr (kCode + 1 == (kTerms == 1 ? 3 : kTerms == 2 ? 9 : 27))
     return fn;
   else
-    return mask == kMask ? fn : PickSumRun<kTerms, kRelu, kMask + 1>(mask);
+    return code == kCode ? fn : PickSumRun<kTerms, kRelu, kCode + 1>(code);
 }
 
 template <bool kRelu>
-SumRunFn PickSumRun(size_t terms, int mask) {
-  return terms == 1 ? PickSumRun<1, kRelu>(mask) : terms == 2 ? PickSumRun<2, kRelu>(mask) : PickSumRun<3, kRelu>(mask);
+RunFn PickSumRun(size_t terms, int code) {
+  return terms == 1 ? PickSumRun<1, kRelu>(code) : terms == 2 ? PickSumRun<2, kRelu>(code) : PickSumRun<3, kRelu>(code);
+}
+
+RunFn PickAddRun(int kind) {
+  return kind == kShiftedSquareGrad ? AddRun<kShiftedSquareGrad> : kind == kSquareGrad ? AddRun<kSquareGrad> : AddRun<kArray>;
 }
 
 // Terms at most this many are summed in one loop; a fourth and later ones are added in a pass each
 // over a chunk of out held in L1.
 constexpr size_t kFusedTerms = 3;
 
-// out[begin, end) = Σ terms[0 .. count), in runs of consecutive elements within every term's period.
-void SumTermsInto(const Term* terms, size_t count, SumRunFn fn, int64_t begin, int64_t end, float* out) {
-  const float* v[kFusedTerms] = {nullptr, nullptr, nullptr};
-  const float* x[kFusedTerms] = {nullptr, nullptr, nullptr};
+// fn(out + i, pointers, run) over [begin, end) for terms[0 .. count), in runs of consecutive
+// elements within every repeating array's period.
+void ForRuns(const Term* terms, size_t count, RunFn fn, int64_t begin, int64_t end, float* out) {
+  RunPointers p;
   int64_t j[kFusedTerms] = {0, 0, 0};
-  for (size_t t = 0; t < count; ++t) j[t] = begin % terms[t].period;
+  int64_t js[kFusedTerms] = {0, 0, 0};
+  for (size_t t = 0; t < count; ++t) {
+    j[t] = begin % terms[t].period;
+    js[t] = begin % terms[t].shiftPeriod;
+  }
   for (int64_t i = begin; i < end;) {
     int64_t run = end - i;
     for (size_t t = 0; t < count; ++t) {
-      run = std::min(run, terms[t].period - j[t]);
-      v[t] = terms[t].values + j[t];
-      x[t] = terms[t].x == nullptr ? nullptr : terms[t].x + i;
+      const Term& term = terms[t];
+      run = std::min(run, term.period - j[t]);
+      p.v[t] = term.values + j[t];
+      p.x[t] = term.x == nullptr ? nullptr : term.x + i;
+      if (term.shift != nullptr) {
+        run = std::min(run, term.shiftPeriod - js[t]);
+        p.s[t] = term.shift + js[t];
+      }
     }
-    fn(out + i, v, x, run);
+    fn(out + i, p, run);
     i += run;
-    for (size_t t = 0; t < count; ++t)
+    for (size_t t = 0; t < count; ++t) {
       if ((j[t] += run) == terms[t].period) j[t] = 0;
-  }
-}
-
-// out[begin, end) += term, in runs within its period.
-void AddTermInto(const Term& term, int64_t begin, int64_t end, float* out) {
-  int64_t j = begin % term.period;
-  for (int64_t i = begin; i < end;) {
-    const int64_t run = std::min(term.period - j, end - i);
-    const float* __restrict__ v = term.values + j;
-    const float* __restrict__ x = term.x == nullptr ? nullptr : term.x + i;
-    float* __restrict__ o = out + i;
-    if (x == nullptr)
-      for (int64_t k = 0; k < run; ++k) o[k] = o[k] + v[k];
-    else
-      for (int64_t k = 0; k < run; ++k) o[k] = o[k] + SquareGrad(v[k], x[k]);
-    i += run;
-    j = 0;
+      if ((js[t] += run) == terms[t].shiftPeriod) js[t] = 0;
+    }
   }
 }
 
@@ -402,7 +429,8 @@ constexpr int64_t kMinRun = 256;
 // Int32Array starting [count, relu, kind_0, …] (1 to 8 terms, relu 0 or 1; what follows is not
 // read): 0 for an array of out's length or one that repeats along out every its-length elements (a
 // broadcast over leading axes), taking one array; 1 for the gradient of a square dy·(2x) as
-// unaryGrad computes it, taking dy (full or repeating) and x (out's length).
+// unaryGrad computes it, taking dy (full or repeating) and x (out's length); 2 for that of a
+// square of x + shift, dy·(2(x + shift)), taking dy, x and shift (full or repeating).
 Napi::Value SumTerms(const Napi::CallbackInfo& info) {
   const Positional args(info, "sumTerms");
   if (args.Length() < 3) args.Fail("expected kinds, out and the terms' arrays");
@@ -415,8 +443,9 @@ Napi::Value SumTerms(const Napi::CallbackInfo& info) {
   const std::vector<int64_t> kinds(layout.begin() + 2, layout.begin() + 2 + layout[0]);
   size_t expected = 2;
   for (int64_t kind : kinds) {
-    if (kind != 0 && kind != 1) args.Fail("'kinds' must hold 0 (an array) or 1 (a square's gradient) per term");
-    expected += kind == 0 ? 1 : 2;
+    if (kind < kArray || kind > kShiftedSquareGrad)
+      args.Fail("'kinds' must hold 0 (an array), 1 (a square's gradient) or 2 (that of a shifted x) per term");
+    expected += static_cast<size_t>(kind) + 1;
   }
   if (args.Length() != expected)
     args.Fail("expected kinds, out and " + std::to_string(expected - 2) + " arrays for the terms 'kinds' describes, got " +
@@ -428,43 +457,49 @@ Napi::Value SumTerms(const Napi::CallbackInfo& info) {
   // Short periods (a per-channel broadcast) repeated to at least kMinRun elements, so that each run
   // of a term is long enough to vectorize.
   std::vector<std::vector<float>> repeated;
-  repeated.reserve(kinds.size());
+  repeated.reserve(2 * kinds.size());
+  const auto repeating = [&](size_t index, const char* name, const float** data, int64_t* period) {
+    const F32 a = args.Floats(index, name);
+    if (a.length == 0 || n % a.length != 0)
+      args.Fail("a term's " + std::string(name) + " must have out's length or a length that divides it, got " +
+                std::to_string(a.length) + " for " + std::to_string(n));
+    *data = a.data;
+    *period = a.length;
+    if (a.length < kMinRun && a.length < n) {
+      const int64_t copies = (kMinRun + a.length - 1) / a.length;
+      std::vector<float>& copy = repeated.emplace_back(copies * a.length);
+      for (int64_t k = 0; k < copies * a.length; ++k) copy[k] = a.data[k % a.length];
+      *data = copy.data();
+      *period = copies * a.length;
+    }
+  };
   size_t next = 2;
   for (int64_t kind : kinds) {
-    const char* name = kind == 0 ? "values" : "dy";
-    const F32 values = args.Floats(next++, name);
-    if (values.length == 0 || n % values.length != 0)
-      args.Fail("a term's " + std::string(name) + " must have out's length or a length that divides it, got " +
-                std::to_string(values.length) + " for " + std::to_string(n));
-    Term term{values.data, values.length, nullptr};
-    if (kind == 1) {
+    Term term;
+    term.kind = static_cast<int>(kind);
+    repeating(next++, kind == kArray ? "values" : "dy", &term.values, &term.period);
+    if (kind != kArray) {
       const F32 x = args.Floats(next++, "x");
       args.ExpectLength(x, n, "x");
       term.x = x.data;
     }
-    if (term.period < kMinRun && term.period < n) {
-      const int64_t copies = (kMinRun + term.period - 1) / term.period;
-      std::vector<float>& copy = repeated.emplace_back(copies * term.period);
-      for (int64_t k = 0; k < copies * term.period; ++k) copy[k] = values.data[k % values.length];
-      term.values = copy.data();
-      term.period = copies * values.length;
-    }
+    if (kind == kShiftedSquareGrad) repeating(next++, "shift", &term.shift, &term.shiftPeriod);
     terms.push_back(term);
   }
   const size_t fused = std::min(terms.size(), kFusedTerms);
-  int mask = 0;
-  for (size_t t = 0; t < fused; ++t)
-    if (terms[t].x != nullptr) mask |= 1 << t;
+  int code = 0;
+  for (size_t t = fused; t-- > 0;) code = code * 3 + terms[t].kind;
   // With more terms than one loop sums, the relu comes after the last.
   const bool reluInLoop = relu && fused == terms.size();
-  const SumRunFn fn = reluInLoop ? PickSumRun<true>(fused, mask) : PickSumRun<false>(fused, mask);
+  const RunFn fn = reluInLoop ? PickSumRun<true>(fused, code) : PickSumRun<false>(fused, code);
   const int64_t chunks = (n + kTermChunk - 1) / kTermChunk;
   ParallelFor(chunks, n * static_cast<int64_t>(terms.size()), [&](int64_t first, int64_t last) {
     for (int64_t chunk = first; chunk < last; ++chunk) {
       const int64_t begin = chunk * kTermChunk;
       const int64_t end = std::min(n, begin + kTermChunk);
-      SumTermsInto(terms.data(), fused, fn, begin, end, out.data);
-      for (size_t t = fused; t < terms.size(); ++t) AddTermInto(terms[t], begin, end, out.data);
+      ForRuns(terms.data(), fused, fn, begin, end, out.data);
+      for (size_t t = fused; t < terms.size(); ++t)
+        ForRuns(&terms[t], 1, PickAddRun(terms[t].kind), begin, end, out.data);
       if (relu && !reluInLoop)
         for (int64_t i = begin; i < end; ++i) out.data[i] = Relu(out.data[i]);
     }

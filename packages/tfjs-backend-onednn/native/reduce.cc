@@ -24,10 +24,29 @@ struct Squared {
   float operator()(float v) const { return v * v; }
   float operator()(float v, int64_t) const { return v * v; }
 };
-// The gradient of a square dy·(2x) as unaryGrad computes it, dy per column (of a wide row).
+// Loads that read per-column arrays too (see PerColumn): element k of a wide row, or the only
+// element of single values when called without a column (any other reduction).
+// The square of x + shift, as a Square of a subtraction's output holds it.
+struct ShiftedSquared {
+  const float* shift;
+  float operator()(float v, int64_t column) const {
+    const float t = v + shift[column];
+    return t * t;
+  }
+  float operator()(float v) const { return (*this)(v, 0); }
+};
+// The gradient of a square dy·(2x) as unaryGrad computes it.
 struct SquareGrads {
   const float* dy;
   float operator()(float v, int64_t column) const { return SquareGrad(dy[column], v); }
+  float operator()(float v) const { return (*this)(v, 0); }
+};
+// The gradient of the square of x + shift.
+struct ShiftedSquareGrads {
+  const float* dy;
+  const float* shift;
+  float operator()(float v, int64_t column) const { return SquareGrad(dy[column], v + shift[column]); }
+  float operator()(float v) const { return (*this)(v, 0); }
 };
 
 // Dims after dropping size-1 axes and merging neighbours of the same kind; outStride is the stride
@@ -167,43 +186,46 @@ void SumOrMean(const Plan& plan, const float* x, float* out, int64_t outSize, do
         out, outSize, scale);
 }
 
-// Sum or mean of the square gradients dy·(2x) over the plan's reduced dims, dy repeating along x
-// every dy.length elements: a column reduction whose kept size dy's length divides, or any
-// reduction with a single dy. Returns false for any other.
-bool SumOrMeanOfSquareGrads(const Plan& plan, const float* x, const F32& dy, float* out, int64_t outSize,
-                            double scale) {
-  const auto add = [](double s, double v) { return s + v; };
-  if (IsColumns(plan) && plan.dims[1] % dy.length == 0) {
-    std::vector<float> wide(WideRow(plan.dims[1]));
-    for (size_t k = 0; k < wide.size(); ++k) wide[k] = dy.data[k % dy.length];
-    Store(ColumnSums(x, plan.dims[0], plan.dims[1], SquareGrads{wide.data()}), out, outSize, scale);
-    return true;
+// Per-column arrays a load reads, each repeating along x every its length: for a column reduction
+// whose kept size their lengths divide, widened to ColumnSums' wide row; for any reduction, single
+// values as they are. False for any other.
+bool PerColumn(const Plan& plan, const std::vector<F32>& arrays, std::vector<std::vector<float>>* out) {
+  for (const F32& a : arrays) {
+    if (IsColumns(plan) && plan.dims[1] % a.length == 0) {
+      std::vector<float>& wide = out->emplace_back(WideRow(plan.dims[1]));
+      for (size_t k = 0; k < wide.size(); ++k) wide[k] = a.data[k % a.length];
+    } else if (a.length == 1) {
+      out->emplace_back(1, a.data[0]);
+    } else {
+      return false;
+    }
   }
-  if (dy.length != 1) return false;
-  const float g = dy.data[0];
-  Store(Reduced<double>(plan, x, outSize, 0.0, add, [g](float v) { return SquareGrad(g, v); }), out, outSize, scale);
   return true;
 }
 
-// reduce(op, x, out, dims[, dy]): op 0 sum, 1 mean, 2 max, 3 sum of squares, 4 mean of squares, 5
-// sum and 6 mean of square gradients dy·(2x) (dy repeating along x every dy.length elements, where
-// the kept axes are the last ones and dy's length divides their size, or a single value); dims is
-// an Int32Array starting [rank, count, ...shape, ...axes] (count axes, distinct, in [0, rank); what
-// follows is not read); out holds the kept axes in order.
+// reduce(op, x, out, dims, ...perColumn): op 0 sum, 1 mean, 2 max; 3 sum and 4 mean of squares; 5
+// sum and 6 mean of square gradients dy·(2x), taking dy; 7 sum and 8 mean of squares of x + shift,
+// taking shift; 9 sum and 10 mean of square gradients dy·(2(x + shift)), taking dy and shift. dy and
+// shift repeat along x every their length: single values, or where the kept axes are the last
+// ones, lengths that divide their size. dims is an Int32Array starting [rank, count, ...shape,
+// ...axes] (count axes, distinct, in [0, rank); what follows is not read); out holds the kept axes
+// in order.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const Positional args(info, "reduce");
   Napi::Env env = args.Env();
-  if (args.Length() != 4 && args.Length() != 5)
-    args.Fail("expected 4 arguments (5 for ops 5 and 6), got " + std::to_string(args.Length()));
-  const int64_t code = args.Int(0, "op", 0, 6);
-  const bool squares = code == 3 || code == 4;
-  const bool squareGrads = code >= 5;
-  if (args.Length() != (squareGrads ? 5u : 4u))
-    args.Fail("expected " + std::string(squareGrads ? "5 arguments for op " : "4 arguments for op ") +
-              std::to_string(code) + " (only ops 5 and 6 take dy), got " + std::to_string(args.Length()));
-  const ReduceOp op = code == 0 || code == 3 || code == 5
-                          ? ReduceOp::kSum
-                          : (code == 1 || code == 4 || code == 6 ? ReduceOp::kMean : ReduceOp::kMax);
+  if (args.Length() < 1) args.Fail("expected op first");
+  const int64_t code = args.Int(0, "op", 0, 10);
+  const bool squares = code == 3 || code == 4 || code == 7 || code == 8;
+  const bool squareGrads = code == 5 || code == 6 || code >= 9;
+  const bool shifted = code >= 7;
+  const size_t expected = 4 + (squareGrads ? 1 : 0) + (shifted ? 1 : 0);
+  if (args.Length() != expected)
+    args.Fail("expected " + std::to_string(expected) + " arguments for op " + std::to_string(code) + ", got " +
+              std::to_string(args.Length()));
+  // Sums: 0 and the odd codes from 3; means: 1 and the even codes from 4.
+  const ReduceOp op = code == 2                               ? ReduceOp::kMax
+                      : code == 0 || (code >= 3 && code % 2 == 1) ? ReduceOp::kSum
+                                                                  : ReduceOp::kMean;
   const F32 x = args.Floats(1, "x");
   const F32 out = args.Floats(2, "out");
   const std::vector<int64_t> dims = args.Ints(3, "dims");
@@ -225,10 +247,13 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < shape.size(); ++i) (isReduced[i] ? reduceSize : outSize) *= shape[i];
   args.ExpectLength(out, outSize, "out");
   const Plan plan = MakePlan(shape, isReduced);
-  F32 dy;
-  if (squareGrads) {
-    dy = args.Floats(4, "dy");
-    if (dy.length == 0 || x.length % dy.length != 0) args.Fail("'dy' must have a length that divides x's");
+  // dy, shift: the per-column arrays the op reads.
+  std::vector<F32> perColumn;
+  for (size_t i = 4; i < expected; ++i) {
+    const char* name = squareGrads && i == 4 ? "dy" : "shift";
+    const F32 a = args.Floats(i, name);
+    if (a.length == 0 || x.length % a.length != 0) args.Fail("'" + std::string(name) + "' must have a length that divides x's");
+    perColumn.push_back(a);
   }
   try {
     if (op == ReduceOp::kMax) {
@@ -238,10 +263,17 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       std::copy(acc.begin(), acc.end(), out.data);
     } else {
       const double scale = op == ReduceOp::kMean ? 1.0 / static_cast<double>(reduceSize) : 1.0;
-      if (squareGrads) {
-        if (!SumOrMeanOfSquareGrads(plan, x.data, dy, out.data, outSize, scale))
-          args.Fail("'dy' must repeat along the kept axes (the last ones, their size a multiple of its length)");
-      } else if (squares)
+      std::vector<std::vector<float>> arrays;
+      if (!PerColumn(plan, perColumn, &arrays))
+        args.Fail("'dy' and 'shift' must repeat along the kept axes (the last ones, their size a multiple of "
+                  "the length) or be one value");
+      if (squareGrads && shifted)
+        SumOrMean(plan, x.data, out.data, outSize, scale, ShiftedSquareGrads{arrays[0].data(), arrays[1].data()});
+      else if (squareGrads)
+        SumOrMean(plan, x.data, out.data, outSize, scale, SquareGrads{arrays[0].data()});
+      else if (squares && shifted)
+        SumOrMean(plan, x.data, out.data, outSize, scale, ShiftedSquared{arrays[0].data()});
+      else if (squares)
         SumOrMean(plan, x.data, out.data, outSize, scale, Squared());
       else
         SumOrMean(plan, x.data, out.data, outSize, scale, Value());

@@ -31,7 +31,8 @@ import {
  *   gradients of Mean and Sum use to spread a per-channel value over an activation); binary
  *   arithmetic and UnaryGrad read `values`. A Reshape shares the data id under another shape: the
  *   source describes only `broadcastShape`.
- * - `square`: the elementwise square of `values` (the variance's in tf.moments); Sum and Mean read
+ * - `square`: the elementwise square of `values` (the variance's in tf.moments), or of `values +
+ *   shift` (shift repeating: the square of a deferred subtraction x − mean); Sum and Mean read
  *   `values` and square as they sum.
  * - `normalization`: a FusedBatchNorm output; `relu` writes relu of it from the normalization's
  *   inputs in one pass, for a Relu of it.
@@ -40,12 +41,14 @@ import {
  *   gives): a square's gradient (UnaryGrad) is a one-term sum, and Add of a sum and one term appends
  *   it, so the gradient contributions a BatchNorm's input collects (its own, and its batch
  *   statistics': tf.moments' square and mean) are added in one pass when the sum is read. Sum and
- *   Mean read a one-term square gradient as its `dy` and `x`.
+ *   Mean read a one-term square gradient as its `dy` and `x`, Relu a sum as it adds. A Sub of a
+ *   repeating array is the sum of its negation (x − m is x + (−m), bit for bit): tf.moments'
+ *   x − mean, whose Square and whose square's gradient read x and the mean.
  * The elementwise kinds hold for a reshaped view too.
  */
 export type DeferredSource =
   | { kind: 'broadcast'; values: Float32Array; shape: number[]; broadcastShape: number[] }
-  | { kind: 'square'; values: Float32Array }
+  | { kind: 'square'; values: Float32Array; shift?: Float32Array }
   | { kind: 'normalization'; relu: (out: Float32Array) => void }
   | { kind: 'reluGrad'; dy: Float32Array; output: Float32Array }
   | { kind: 'sum'; terms: SumTerm[] };
@@ -53,11 +56,13 @@ export type DeferredSource =
 /**
  * A term of a deferred sum: `values` of the output's length or repeating along it every
  * values.length elements (a broadcast over leading axes), or with `x` the gradient of a square
- * `values · (2x)` (UnaryGrad's arithmetic), x of the output's length.
+ * `values · (2x)` (UnaryGrad's arithmetic), x of the output's length; with `shift` too (repeating),
+ * the gradient of the square of `x + shift`, `values · (2(x + shift))`.
  */
 export interface SumTerm {
   values: Float32Array;
   x?: Float32Array;
+  shift?: Float32Array;
 }
 
 /** Priority above the cpu backend's (1), so tfjs picks onednn by default once it is registered. */

@@ -98,14 +98,16 @@ export interface NativeAddon {
   softmax(p: { x: Float32Array; out: Float32Array; rows: number; cols: number }): void;
   /**
    * `op` indexes REDUCE_OPS; `dims` starts with the rank, the number of axes, the shape, the axes.
-   * The square-gradient ops take `dy`, repeating along x every dy.length elements: one value (any
-   * axes), or a length dividing the kept size where the kept axes are the last ones.
+   * The square-gradient ops take `dy`, the shifted ones `shift` after it (the squares of x + shift):
+   * each repeating along x every its length, one value (any axes) or a length dividing the kept
+   * size where the kept axes are the last ones.
    */
-  reduce(op: number, x: Float32Array, out: Float32Array, dims: Int32Array, dy?: Float32Array): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, dims: Int32Array, ...perColumn: Float32Array[]): void;
   /**
    * out = t_0 + t_1 + … in float, left to right. `kinds` has one entry per term (at most 8): 0 for
    * an array of out's length or repeating along it (one argument), 1 for a square's gradient
-   * dy·(2x) (two: dy, full or repeating, and x).
+   * dy·(2x) (two: dy, full or repeating, and x), 2 for that of the square of x + shift (three: dy,
+   * x, shift).
    */
   sumTerms(kinds: Int32Array, out: Float32Array, ...arrays: Float32Array[]): void;
   /** `dims` starts with the rank, the shape, the reps. */
@@ -122,7 +124,8 @@ export const UNARY_OPS = ['relu', 'tanh', 'step', 'square', 'neg'] as const;
 export const UNARY_GRAD_OPS = ['relu', 'tanh', 'square'] as const;
 /**
  * Reductions; `…OfSquares` reduce the squares of x (rounded to float, as a Square kernel's output
- * holds them), `…OfSquareGrads` the gradients of a square dy·(2x) (as UnaryGrad's output holds them).
+ * holds them), `…OfSquareGrads` the gradients of a square dy·(2x) (as UnaryGrad's output holds them),
+ * `…Shifted…` those of x + shift (x − mean as a Sub kernel's output holds it).
  */
 export const REDUCE_OPS = [
   'sum',
@@ -132,6 +135,10 @@ export const REDUCE_OPS = [
   'meanOfSquares',
   'sumOfSquareGrads',
   'meanOfSquareGrads',
+  'sumOfShiftedSquares',
+  'meanOfShiftedSquares',
+  'sumOfShiftedSquareGrads',
+  'meanOfShiftedSquareGrads',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type UnaryOp = (typeof UNARY_OPS)[number];

@@ -403,7 +403,8 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
               () => {
                 actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
               },
-              (op, _a, _b, out) => op === BINARY_OPS.indexOf('add') && out.length >= DEFERRED_MIN,
+              (op, _a, _b, out) =>
+                (op === BINARY_OPS.indexOf('add') || op === BINARY_OPS.indexOf('sub')) && out.length >= DEFERRED_MIN,
             );
           },
           (kinds) => kinds[0] === 3,
@@ -412,7 +413,7 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     });
     // Neither the normalization nor the relu's gradient is written: the normalization's gradient
     // reads the relu's output and its gradient. x's gradient (the normalization's, the variance's
-    // through the square, the mean's) is written once, by one sum of three terms.
+    // through the square, the mean's) is written once, by one sum of three terms; x − mean never.
     assert.deepEqual(calls, { plain: 0, relu: 1 });
     assert.equal(reluGradients, 0);
     assert.equal(sums, 1);
@@ -598,6 +599,54 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
         Array.from(expected[i].values, (v) => v + 0),
         `output ${i} against cpu`,
       );
+  });
+
+  it("x − mean is a sum: its square's mean, its square's gradient and that gradient's sum read x and the mean", () => {
+    const isSub = (op: number, _a: Float32Array, _b: Float32Array, out: Float32Array) =>
+      op === BINARY_OPS.indexOf('sub') && out.length >= DEFERRED_MIN;
+    const run = (read: (t: tf.Tensor) => tf.Tensor) => {
+      const x = randomTensor(big, 91);
+      const centered = read(tf.sub(x, tf.mean(x, [0, 1, 2], true)));
+      const grad = squareGrad(centered, tf.broadcastTo(randomTensor(channel, 92), big));
+      return [
+        tf.mean(tf.square(centered), [0, 1, 2]),
+        tf.sum(grad, [0, 1, 2]),
+        tf.add(tf.add(randomTensor(big, 93), grad), tf.broadcastTo(randomTensor(channel, 94), big)),
+      ];
+    };
+    tf.setBackend('onednn');
+    let fused: Float32Array[] = [];
+    let subs = 0;
+    let squares = 0;
+    const sums = countNative('sumTerms', () => {
+      subs = countNative(
+        'binary',
+        () => {
+          squares = countSquares(() => {
+            fused = tf.tidy(() => run((t) => t).map((t) => t.dataSync() as Float32Array));
+          }, DEFERRED_MIN);
+        },
+        isSub,
+      );
+    });
+    // Only the gradients' sum is written: not x − mean, its square or its square's gradient.
+    assert.deepEqual([sums, subs, squares], [1, 0, 0]);
+    // x − mean made first: the same bits.
+    const apart = tf.tidy(() =>
+      run((t) => {
+        t.dataSync();
+        return t;
+      }).map((t) => t.dataSync() as Float32Array),
+    );
+    for (const [i, values] of fused.entries()) assert.deepEqual(values, apart[i], `output ${i}`);
+    // And cpu's values (its mean is summed in another order, so not its bits).
+    const expected = runOn('cpu', () => run((t) => t));
+    for (const [i, values] of fused.entries())
+      for (let j = 0; j < values.length; j++)
+        assert.ok(
+          Math.abs(values[j] - expected[i].values[j]) <= 1e-5 * Math.max(1, Math.abs(expected[i].values[j])),
+          `output ${i} element ${j}`,
+        );
   });
 
   it('sums shapes that are no multiple of its chunks or periods, at two threads', () => {

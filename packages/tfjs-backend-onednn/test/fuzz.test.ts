@@ -251,9 +251,13 @@ const positional: [keyof NativeAddon, unknown[], { anyNumber?: number[]; optiona
   ['reduce', [0, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)], {}],
   ['reduce', [5, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4)], {}],
   ['reduce', [6, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4)], {}],
+  ['reduce', [8, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4)], {}],
+  ['reduce', [9, f32(24), f32(4), i32(3, 2, 2, 3, 4, 0, 1), f32(4), f32(4)], {}],
   // Three terms: a full array, a square's gradient with dy repeating every 6 elements, an array
   // repeating every 6 (lengths 5 and 7 divide no 12, so every changed length is wrong).
   ['sumTerms', [i32(3, 0, 0, 1, 0), f32(12), f32(12), f32(6), f32(12), f32(6)], {}],
+  // A square's gradient of a shifted x and a full array, with the relu.
+  ['sumTerms', [i32(2, 1, 2, 0), f32(12), f32(6), f32(12), f32(6), f32(12)], {}],
   ['tile', [f32(6), f32(12), i32(2, 2, 3, 2, 1)], {}],
   // Two tensors (a kernel [3, 4] and a bias [4] sharing 4 groups), 2 references: argument counts
   // follow from the layout, so one argument more or fewer never describes another valid call.
@@ -323,9 +327,9 @@ describe('positional native entry points reject bad arguments with JS errors', {
     assert.throws(() => call('binary', 0, f32(6), f32(3), f32(6), i32(2, 1, 2, 3)), /rank/);
     assert.throws(() => call('unary', 5, f32(6), f32(6), 0), /'op'/);
     assert.throws(() => call('unaryGrad', 3, f32(6), f32(6), f32(6)), /'op'/);
-    assert.throws(() => call('reduce', 7, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)), /'op'/);
+    assert.throws(() => call('reduce', 11, f32(24), f32(3), i32(3, 2, 2, 3, 4, 0, 2)), /'op'/);
     assert.throws(() => call('sumTerms', i32(1, 2, 0), f32(6), f32(6)), /relu flag/);
-    assert.throws(() => call('sumTerms', i32(1, 0, 2), f32(6), f32(6)), /kind/);
+    assert.throws(() => call('sumTerms', i32(1, 0, 3), f32(6), f32(6)), /kind/);
   });
 
   it('reduce rejects axes out of range or repeated', () => {

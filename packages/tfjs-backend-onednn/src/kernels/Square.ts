@@ -1,5 +1,6 @@
 import { Square } from '@tensorflow/tfjs-core';
 import { UNARY_OPS } from '../native.js';
+import { centered, writeSum } from './sum_util.js';
 import { nativeUnary } from './unary_util.js';
 import {
   addon,
@@ -14,10 +15,27 @@ import {
 
 const SQUARE = UNARY_OPS.indexOf('square');
 
-/** Large float32 squares are deferred, so that a reduction of them reads x (see DeferredSource). */
+/**
+ * Large float32 squares are deferred, so that a reduction of them reads x (see DeferredSource); of
+ * an unread x − mean (tf.moments'), x and the mean.
+ */
 export function square(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;
   const backend = cpuBackend(args);
+  const shifted = x.dtype === 'float32' ? centered(backend, x) : null;
+  if (shifted !== null) {
+    const terms = [{ values: shifted.x }, { values: shifted.shift }];
+    return deferredOutput(
+      backend,
+      x.shape,
+      [shifted.x, shifted.shift],
+      (out) => {
+        writeSum(terms, out, false);
+        addon().unary(SQUARE, out, out, 0);
+      },
+      { kind: 'square', values: shifted.x, shift: shifted.shift },
+    );
+  }
   const values = x.dtype === 'float32' ? f32(backend, x) : null;
   if (values === null || values.length < DEFERRED_MIN) return nativeUnary(Square, 'square', args);
   return deferredOutput(backend, x.shape, [values], (out) => addon().unary(SQUARE, values, out, 0), {

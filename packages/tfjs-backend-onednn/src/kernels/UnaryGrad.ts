@@ -1,5 +1,5 @@
 import { UNARY_GRAD_OPS, type UnaryGradOp } from '../native.js';
-import { deferredSum } from './sum_util.js';
+import { centered, deferredSum } from './sum_util.js';
 import {
   addon,
   cpuBackend,
@@ -33,7 +33,9 @@ export function unaryGrad(args: KernelArgs) {
   const source = deferredSourceOf(backend, dy, 'broadcast');
   const dyValues =
     source !== null && repeatsAlongLeadingAxes(source.shape, dy.shape) ? source.values : f32(backend, dy);
-  const xValues = f32(backend, x);
+  // The square of an unread x − mean (tf.moments'): its gradient reads x and the mean.
+  const shifted = op === 'square' ? centered(backend, x) : null;
+  const xValues = shifted?.x ?? f32(backend, x);
   if (dyValues === null || xValues === null || sizeOf(dy.shape) !== xValues.length) {
     throw new Error(`${UnaryGrad}: expects non-empty float32 dy and x of one size`);
   }
@@ -54,7 +56,7 @@ export function unaryGrad(args: KernelArgs) {
   // A large square's gradient is a deferred one-term sum: in a BatchNorm's moments, Sum reads it
   // for the mean's gradient and Add for the input's, and neither writes it (see DeferredSource).
   if (op === 'square' && xValues.length >= DEFERRED_MIN)
-    return deferredSum(backend, dy.shape, [{ values: dyValues, x: xValues }]);
+    return deferredSum(backend, dy.shape, [{ values: dyValues, x: xValues, ...(shifted && { shift: shifted.shift }) }]);
   const out = outputArray(backend, xValues.length);
   addon().unaryGrad(code, dyValues, xValues, out);
   return backend.makeTensorInfo(dy.shape, 'float32', out);

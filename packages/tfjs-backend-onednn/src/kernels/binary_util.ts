@@ -1,6 +1,6 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import { BINARY_OPS, type BinaryOp } from '../native.js';
-import { addToSum } from './sum_util.js';
+import { addToSum, subtractToSum } from './sum_util.js';
 import {
   addon,
   cpuBackend,
@@ -62,9 +62,10 @@ export function nativeBinary(kernelName: string, op: BinaryOp, args: KernelArgs)
   const { a, b } = args.inputs as Inputs<'a' | 'b'>;
   const backend = cpuBackend(args);
   const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-  // A deferred sum (a square's gradient, and what was added to it) gains a term instead.
-  if (op === 'add') {
-    const sum = addToSum(backend, a, b, outShape);
+  // A deferred sum (a square's gradient, and what was added to it) gains a term instead; a
+  // subtraction of a repeating array is a sum (see DeferredSource).
+  if (op === 'add' || op === 'sub') {
+    const sum = op === 'add' ? addToSum(backend, a, b, outShape) : subtractToSum(backend, a, b, outShape);
     if (sum !== null) return sum;
   }
   // An unread broadcast (a gradient spread over an activation) is read as the array it repeats,

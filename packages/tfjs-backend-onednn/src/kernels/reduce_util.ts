@@ -32,28 +32,23 @@ export function nativeReduce(
   const axes = [...new Set(util.parseAxisParam(axis ?? [...x.shape.keys()], x.shape))].sort((p, q) => p - q);
   // Looked up before x's values are read: reading them would compute the squares or the gradients.
   const summing = op === 'sum' || op === 'mean';
-  const squared = summing ? deferredSourceOf(backend, x, 'square') : null;
-  const grads = summing ? squareGrads(backend, x, axes) : null;
+  const squared = summing ? squares(backend, x, axes) : null;
+  const grads = summing && squared === null ? squareGrads(backend, x, axes) : null;
   const xValues = squared?.values ?? grads?.x ?? f32(backend, x);
   if (xValues === null || x.shape.length > MAX_NATIVE_RANK) return fallback(kernelName, args);
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
   const out = outputArray(backend, sizeOf(outShape));
   const dims = packDims(x.shape.length, axes.length, x.shape, axes);
-  if (grads !== null)
-    addon().reduce(
-      REDUCE_OPS.indexOf(op === 'sum' ? 'sumOfSquareGrads' : 'meanOfSquareGrads'),
-      xValues,
-      out,
-      dims,
-      grads.values,
-    );
-  else
-    addon().reduce(
-      REDUCE_OPS.indexOf(squared === null ? op : op === 'sum' ? 'sumOfSquares' : 'meanOfSquares'),
-      xValues,
-      out,
-      dims,
-    );
+  const native = addon();
+  if (grads !== null) {
+    const name = op === 'sum' ? 'sumOfSquareGrads' : 'meanOfSquareGrads';
+    if (grads.shift === undefined) native.reduce(REDUCE_OPS.indexOf(name), xValues, out, dims, grads.values);
+    else native.reduce(REDUCE_OPS.indexOf(shiftedOp(name)), xValues, out, dims, grads.values, grads.shift);
+  } else if (squared !== null) {
+    const name = op === 'sum' ? 'sumOfSquares' : 'meanOfSquares';
+    if (squared.shift === undefined) native.reduce(REDUCE_OPS.indexOf(name), xValues, out, dims);
+    else native.reduce(REDUCE_OPS.indexOf(shiftedOp(name)), xValues, out, dims, squared.shift);
+  } else native.reduce(REDUCE_OPS.indexOf(op), xValues, out, dims);
   return backend.makeTensorInfo(
     keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
     'float32',
@@ -61,17 +56,44 @@ export function nativeReduce(
   );
 }
 
+/** The op that reads x + shift where `op` reads x. */
+function shiftedOp(op: 'sumOfSquares' | 'meanOfSquares' | 'sumOfSquareGrads' | 'meanOfSquareGrads'): ReduceOp {
+  return op.replace(/Of/, 'OfShifted') as ReduceOp;
+}
+
 /**
- * x as an unread square's gradient dy·(2x) the native reduction over `axes` reads: dy a single
- * value, or repeating along kept axes that are the last ones (a column reduction); null otherwise.
+ * x as an unread deferred square the native reduction over `axes` reads (of x + shift where the
+ * shift repeats as `perColumn` allows); null otherwise.
  */
-function squareGrads(backend: MathBackendCPU, x: TensorInfo, axes: number[]): Required<SumTerm> | null {
+function squares(
+  backend: MathBackendCPU,
+  x: TensorInfo,
+  axes: number[],
+): { values: Float32Array; shift?: Float32Array } | null {
+  const source = deferredSourceOf(backend, x, 'square');
+  if (source === null || (source.shift !== undefined && !perColumn(x.shape, axes, source.shift))) return null;
+  return source;
+}
+
+/**
+ * x as an unread square's gradient dy·(2x) (or dy·(2(x + shift))) the native reduction over `axes`
+ * reads, dy and shift as `perColumn` allows; null otherwise.
+ */
+function squareGrads(backend: MathBackendCPU, x: TensorInfo, axes: number[]): SumTerm | null {
   const source = deferredSourceOf(backend, x, 'sum');
   const term = source?.terms.length === 1 ? source.terms[0] : undefined;
-  if (term?.x === undefined) return null;
-  const reduced = sizeOf(axes.map((axis) => x.shape[axis]));
-  const kept = sizeOf(x.shape) / reduced;
+  if (term?.x === undefined || !perColumn(x.shape, axes, term.values)) return null;
+  return term.shift === undefined || perColumn(x.shape, axes, term.shift) ? term : null;
+}
+
+/**
+ * Whether the native reduction over `axes` reads `array` as repeating along x every its length: a
+ * single value, or a length that divides the kept size where the kept axes are the last ones (a
+ * column reduction: some axes reduced, some kept).
+ */
+function perColumn(shape: readonly number[], axes: number[], array: Float32Array): boolean {
+  const reduced = sizeOf(axes.map((axis) => shape[axis]));
+  const kept = sizeOf(shape) / reduced;
   const leading = axes.every((axis, i) => axis === i);
-  if (term.values.length !== 1 && !(leading && reduced > 1 && kept > 1 && kept % term.values.length === 0)) return null;
-  return { values: term.values, x: term.x };
+  return array.length === 1 || (leading && reduced > 1 && kept > 1 && kept % array.length === 0);
 }

@@ -7,6 +7,7 @@ import {
   deferredOutput,
   deferredSourceOf,
   f32,
+  outputArray,
   packDims,
   repeatsAlongLeadingAxes,
   sizeOf,
@@ -25,12 +26,52 @@ export function deferredSum(backend: MathBackendCPU, shape: number[], terms: Sum
 
 /** out = the sum of `terms`, or relu of it, in one native pass. */
 export function writeSum(terms: SumTerm[], out: Float32Array, relu: boolean): void {
-  const kinds = terms.map((term) => (term.x === undefined ? 0 : 1));
+  const kinds = terms.map((term) => (term.x === undefined ? 0 : term.shift === undefined ? 1 : 2));
   addon().sumTerms(packDims(kinds.length, relu ? 1 : 0, kinds), out, ...arraysOf(terms));
 }
 
 function arraysOf(terms: SumTerm[]): Float32Array[] {
-  return terms.flatMap((term) => (term.x === undefined ? [term.values] : [term.values, term.x]));
+  return terms.flatMap((term) =>
+    term.x === undefined
+      ? [term.values]
+      : term.shift === undefined
+        ? [term.values, term.x]
+        : [term.values, term.x, term.shift],
+  );
+}
+
+/**
+ * An unread deferred `x − shift` (a sum of an array of the output's size and a repeating one, as
+ * subtractToSum makes of tf.moments' x − mean): its x and repeating shift; null for anything else.
+ */
+export function centered(backend: MathBackendCPU, t: TensorInfo): { x: Float32Array; shift: Float32Array } | null {
+  const source = deferredSourceOf(backend, t, 'sum');
+  if (source === null || source.terms.length !== 2) return null;
+  const size = sizeOf(t.shape);
+  // Either order: addition is commutative.
+  const [x, shift] = source.terms[0].values.length === size ? source.terms : [source.terms[1], source.terms[0]];
+  if (x.x !== undefined || shift.x !== undefined || x.values.length !== size || shift.values.length === size)
+    return null;
+  return { x: x.values, shift: shift.values };
+}
+
+/**
+ * A large `a − b` where b repeats along the output's leading axes (a per-channel mean): the
+ * deferred sum of a and −b (x − m is x + (−m) in IEEE arithmetic, bit for bit); null otherwise.
+ */
+export function subtractToSum(
+  backend: MathBackendCPU,
+  a: TensorInfo,
+  b: TensorInfo,
+  outShape: readonly number[],
+): TensorInfo | null {
+  const size = sizeOf(outShape);
+  if (size < DEFERRED_MIN || sizeOf(b.shape) >= size || deferredSourceOf(backend, b, 'sum') !== null) return null;
+  const term = termOf(backend, b, outShape);
+  if (term === null) return null;
+  const negated = outputArray(backend, term.values.length);
+  for (let i = 0; i < negated.length; i++) negated[i] = -term.values[i];
+  return addToSum(backend, a, { values: negated }, outShape);
 }
 
 /**
@@ -44,17 +85,17 @@ function arraysOf(terms: SumTerm[]): Float32Array[] {
 export function addToSum(
   backend: MathBackendCPU,
   a: TensorInfo,
-  b: TensorInfo,
+  b: TensorInfo | SumTerm,
   outShape: readonly number[],
 ): TensorInfo | null {
   const size = sizeOf(outShape);
   if (size < DEFERRED_MIN) return null;
   const aTerms = sumTerms(backend, a, size);
-  const bTerms = sumTerms(backend, b, size);
+  const bTerms = 'values' in b ? [b] : sumTerms(backend, b, size);
   let terms: (TensorInfo | SumTerm)[];
   if (aTerms !== null && (bTerms === null || bTerms.length === 1)) terms = [...aTerms, bTerms?.[0] ?? b];
   else if (bTerms !== null && (aTerms === null || aTerms.length === 1)) terms = [...bTerms, aTerms?.[0] ?? a];
-  else if (aTerms === null && bTerms === null) terms = [a, b];
+  else if (aTerms === null && bTerms === null) terms = [a, b as TensorInfo];
   else return null;
   if (terms.length > MAX_SUM_TERMS) return null;
   const resolved: SumTerm[] = [];
