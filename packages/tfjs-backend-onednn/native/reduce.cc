@@ -1,4 +1,5 @@
-// Reductions (sum, mean, max; sum and mean of squares) of a float32 tensor over any set of axes.
+// Reductions (sum, mean, max; sum and mean of squares and of square gradients, of x or of x + shift)
+// of a float32 tensor over any set of axes.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -26,6 +27,7 @@ struct Squared {
 };
 // Loads that read per-column arrays too (see PerColumn): element k of a wide row, or the only
 // element of single values when called without a column (any other reduction).
+
 // The square of x + shift, as a Square of a subtraction's output holds it.
 struct ShiftedSquared {
   const float* shift;

@@ -33,7 +33,7 @@ import {
  *   source describes only `broadcastShape`.
  * - `square`: the elementwise square of `values` (the variance's in tf.moments), or of `values +
  *   shift` (shift repeating: the square of a deferred subtraction x − mean); Sum and Mean read
- *   `values` and square as they sum.
+ *   `values` and square as they sum (with a shift, where it is one value or per column).
  * - `normalization`: a FusedBatchNorm output; `relu` writes relu of it from the normalization's
  *   inputs in one pass, for a Relu of it.
  * - `reluGrad`: Relu's gradient `dy · step(output)`; FusedBatchNorm's gradient reads `dy` and `output`.
@@ -41,9 +41,10 @@ import {
  *   gives): a square's gradient (UnaryGrad) is a one-term sum, and Add of a sum and one term appends
  *   it, so the gradient contributions a BatchNorm's input collects (its own, and its batch
  *   statistics': tf.moments' square and mean) are added in one pass when the sum is read. Sum and
- *   Mean read a one-term square gradient as its `dy` and `x`, Relu a sum as it adds. A Sub of a
- *   repeating array is the sum of its negation (x − m is x + (−m), bit for bit): tf.moments'
- *   x − mean, whose Square and whose square's gradient read x and the mean.
+ *   Mean read a one-term square gradient as its `dy` and `x`, Relu a sum as it adds. A large Sub
+ *   whose second operand repeats along the output's leading axes is the sum of the first and the
+ *   negated second (x − m is x + (−m), bit for bit but for the sign of a NaN m): tf.moments'
+ *   x − mean, whose Square and whose square's gradient read x and the negated mean.
  * The elementwise kinds hold for a reshaped view too.
  */
 export type DeferredSource =

@@ -17,7 +17,7 @@ const SQUARE = UNARY_OPS.indexOf('square');
 
 /**
  * Large float32 squares are deferred, so that a reduction of them reads x (see DeferredSource); of
- * an unread x − mean (tf.moments'), x and the mean.
+ * an unread sum x + shift (tf.moments' x − mean, shift the negated mean), x and the shift.
  */
 export function square(args: KernelArgs) {
   const { x } = args.inputs as Inputs<'x'>;

@@ -33,7 +33,7 @@ export function unaryGrad(args: KernelArgs) {
   const source = deferredSourceOf(backend, dy, 'broadcast');
   const dyValues =
     source !== null && repeatsAlongLeadingAxes(source.shape, dy.shape) ? source.values : f32(backend, dy);
-  // The square of an unread x − mean (tf.moments'): its gradient reads x and the mean.
+  // The square of an unread sum x + shift (tf.moments' x − mean): its gradient reads x and the shift.
   const shifted = op === 'square' ? centered(backend, x) : null;
   const xValues = shifted?.x ?? f32(backend, x);
   if (dyValues === null || xValues === null || sizeOf(dy.shape) !== xValues.length) {

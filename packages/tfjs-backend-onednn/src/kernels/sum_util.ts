@@ -7,7 +7,6 @@ import {
   deferredOutput,
   deferredSourceOf,
   f32,
-  outputArray,
   packDims,
   repeatsAlongLeadingAxes,
   sizeOf,
@@ -41,8 +40,9 @@ function arraysOf(terms: SumTerm[]): Float32Array[] {
 }
 
 /**
- * An unread deferred `x − shift` (a sum of an array of the output's size and a repeating one, as
- * subtractToSum makes of tf.moments' x − mean): its x and repeating shift; null for anything else.
+ * An unread deferred sum of an array of the output's size and a repeating one (`x + shift`: the sum
+ * subtractToSum makes of tf.moments' x − mean, shift the negated mean, or an Add of a per-channel
+ * array): its x and shift; null for anything else.
  */
 export function centered(backend: MathBackendCPU, t: TensorInfo): { x: Float32Array; shift: Float32Array } | null {
   const source = deferredSourceOf(backend, t, 'sum');
@@ -57,7 +57,8 @@ export function centered(backend: MathBackendCPU, t: TensorInfo): { x: Float32Ar
 
 /**
  * A large `a − b` where b repeats along the output's leading axes (a per-channel mean): the
- * deferred sum of a and −b (x − m is x + (−m) in IEEE arithmetic, bit for bit); null otherwise.
+ * deferred sum of a and −b (x − m is x + (−m) in IEEE arithmetic, bit for bit but for the sign of
+ * a NaN m, which the negation flips); null otherwise.
  */
 export function subtractToSum(
   backend: MathBackendCPU,
@@ -69,7 +70,8 @@ export function subtractToSum(
   if (size < DEFERRED_MIN || sizeOf(b.shape) >= size || deferredSourceOf(backend, b, 'sum') !== null) return null;
   const term = termOf(backend, b, outShape);
   if (term === null) return null;
-  const negated = outputArray(backend, term.values.length);
+  // A small array of its own (per channel), held by the sum only.
+  const negated = new Float32Array(term.values.length);
   for (let i = 0; i < negated.length; i++) negated[i] = -term.values[i];
   return addToSum(backend, a, { values: negated }, outShape);
 }
