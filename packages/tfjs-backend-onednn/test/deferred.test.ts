@@ -7,21 +7,43 @@ import { DEFERRED_MIN } from '../src/kernels/util.js';
 import { BINARY_OPS, type NativeAddon, native, UNARY_GRAD_OPS, UNARY_OPS } from '../src/native.js';
 import { randomTensor, runOn } from './helpers.js';
 
-/** Counts native conv2dBackpropInput calls while fn runs. */
-function countBackpropInput(fn: () => void): number {
+/** Counts calls of a native entry point (those `when` accepts) while fn runs. */
+function countNative<K extends keyof NativeAddon>(
+  name: K,
+  fn: () => void,
+  when: (...args: Parameters<NativeAddon[K]>) => boolean = () => true,
+): number {
   const addon = native as NonNullable<typeof native>;
-  const original = addon.conv2dBackpropInput;
+  const original = addon[name];
   let calls = 0;
-  addon.conv2dBackpropInput = (p) => {
-    calls++;
-    original(p);
-  };
+  addon[name] = ((...args: Parameters<NativeAddon[K]>) => {
+    if (when(...args)) calls++;
+    (original as (...a: Parameters<NativeAddon[K]>) => void)(...args);
+  }) as NativeAddon[K];
   try {
     fn();
   } finally {
-    addon.conv2dBackpropInput = original;
+    addon[name] = original;
   }
   return calls;
+}
+
+const countBackpropInput = (fn: () => void) => countNative('conv2dBackpropInput', fn);
+const countTiles = (fn: () => void) => countNative('tile', fn);
+/** Native square calls (the Square kernel's) of at least `min` elements. */
+const countSquares = (fn: () => void, min = 0) =>
+  countNative('unary', fn, (op, x) => op === UNARY_OPS.indexOf('square') && x.length >= min);
+const countUnaryGrads = (op: (typeof UNARY_GRAD_OPS)[number], fn: () => void) =>
+  countNative('unaryGrad', fn, (code) => code === UNARY_GRAD_OPS.indexOf(op));
+
+/** Native batchNorm calls, those that write a relu and those that do not. */
+function countNormalizations(fn: () => void): { plain: number; relu: number } {
+  let relu = 0;
+  const all = countNative('batchNorm', fn, (p) => {
+    if (p.relu) relu++;
+    return true;
+  });
+  return { plain: all - relu, relu };
 }
 
 const firstLayer = (x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor) =>
@@ -69,23 +91,6 @@ describe('deferred Conv2DBackpropInput', { skip: native === null }, () => {
     for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i] - expected.values[i]) < 1e-4, `element ${i}`);
   });
 });
-
-/** Counts native tile calls while fn runs. */
-function countTiles(fn: () => void): number {
-  const addon = native as NonNullable<typeof native>;
-  const original = addon.tile;
-  let calls = 0;
-  addon.tile = (...args) => {
-    calls++;
-    original(...args);
-  };
-  try {
-    fn();
-  } finally {
-    addon.tile = original;
-  }
-  return calls;
-}
 
 describe(
   'deferred broadcasts (tfjs broadcastTo, as the gradients of Mean and Sum spread dy)',
@@ -177,23 +182,6 @@ describe(
     });
   },
 );
-
-/** Counts native square calls (the Square kernel's) of at least `min` elements while fn runs. */
-function countSquares(fn: () => void, min = 0): number {
-  const addon = native as NonNullable<typeof native>;
-  const original = addon.unary;
-  let calls = 0;
-  addon.unary = (...args) => {
-    if (args[0] === UNARY_OPS.indexOf('square') && args[1].length >= min) calls++;
-    original(...args);
-  };
-  try {
-    fn();
-  } finally {
-    addon.unary = original;
-  }
-  return calls;
-}
 
 describe('deferred squares (the variance of tf.moments)', { skip: native === null }, () => {
   // Exactly DEFERRED_MIN elements: smaller squares are made at once.
@@ -296,40 +284,6 @@ describe('deferred squares (the variance of tf.moments)', { skip: native === nul
     }
   });
 });
-
-/** Counts native unaryGrad calls of `op` while fn runs. */
-function countUnaryGrads(op: (typeof UNARY_GRAD_OPS)[number], fn: () => void): number {
-  const addon = native as NonNullable<typeof native>;
-  const original = addon.unaryGrad;
-  let calls = 0;
-  addon.unaryGrad = (...args) => {
-    if (args[0] === UNARY_GRAD_OPS.indexOf(op)) calls++;
-    original(...args);
-  };
-  try {
-    fn();
-  } finally {
-    addon.unaryGrad = original;
-  }
-  return calls;
-}
-
-/** Counts native batchNorm calls, those that write a relu and those that do not, while fn runs. */
-function countNormalizations(fn: () => void): { plain: number; relu: number } {
-  const addon = native as NonNullable<typeof native>;
-  const original = addon.batchNorm;
-  const calls = { plain: 0, relu: 0 };
-  addon.batchNorm = (p) => {
-    calls[p.relu ? 'relu' : 'plain']++;
-    original(p);
-  };
-  try {
-    fn();
-  } finally {
-    addon.batchNorm = original;
-  }
-  return calls;
-}
 
 describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)', { skip: native === null }, () => {
   // Exactly DEFERRED_MIN elements: smaller outputs are made at once.
@@ -459,27 +413,6 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     assert.deepEqual(actual.values, expected.values);
   });
 });
-
-/** Counts calls of a native entry point (those `when` accepts) while fn runs. */
-function countNative<K extends 'sumTerms' | 'binary' | 'unary'>(
-  name: K,
-  fn: () => void,
-  when: (...args: Parameters<NativeAddon[K]>) => boolean = () => true,
-): number {
-  const addon = native as NonNullable<typeof native>;
-  const original = addon[name];
-  let calls = 0;
-  addon[name] = ((...args: Parameters<NativeAddon[K]>) => {
-    if (when(...args)) calls++;
-    (original as (...a: Parameters<NativeAddon[K]>) => void)(...args);
-  }) as NativeAddon[K];
-  try {
-    fn();
-  } finally {
-    addon[name] = original;
-  }
-  return calls;
-}
 
 describe("deferred sums (a square's gradient and what is added to it)", { skip: native === null }, () => {
   // Exactly DEFERRED_MIN elements: smaller gradients are made at once.
