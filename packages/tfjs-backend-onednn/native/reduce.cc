@@ -175,17 +175,13 @@ std::vector<double> ColumnSums(const float* x, int64_t rows, int64_t cols, Load 
 
 bool IsColumns(const Plan& plan) { return plan.dims.size() == 2 && plan.reduced[0] && !plan.reduced[1]; }
 
-void Store(const std::vector<double>& acc, float* out, int64_t outSize, double scale) {
-  for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * scale);
-}
-
 // Sum or mean of load(x) over the plan's reduced dims, into out.
 template <typename Load>
 void SumOrMean(const Plan& plan, const float* x, float* out, int64_t outSize, double scale, Load load) {
   const auto add = [](double s, double v) { return s + v; };
-  Store(IsColumns(plan) ? ColumnSums(x, plan.dims[0], plan.dims[1], load)
-                        : Reduced<double>(plan, x, outSize, 0.0, add, load),
-        out, outSize, scale);
+  const std::vector<double> acc = IsColumns(plan) ? ColumnSums(x, plan.dims[0], plan.dims[1], load)
+                                                  : Reduced<double>(plan, x, outSize, 0.0, add, load);
+  for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * scale);
 }
 
 // Per-column arrays a load reads, each repeating along x every its length: for a column reduction

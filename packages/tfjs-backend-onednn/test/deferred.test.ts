@@ -28,6 +28,24 @@ function countNative<K extends keyof NativeAddon>(
   return calls;
 }
 
+type Filter<K extends keyof NativeAddon> = (...args: Parameters<NativeAddon[K]>) => boolean;
+
+/** Counts the calls of several native entry points at once (every call, or those a filter accepts). */
+function countCalls<K extends keyof NativeAddon>(filters: { [P in K]: Filter<P> | 'all' }, fn: () => void) {
+  const names = Object.keys(filters) as K[];
+  const counts = {} as Record<K, number>;
+  const within = (i: number): void => {
+    if (i === names.length) {
+      fn();
+      return;
+    }
+    const filter = filters[names[i]];
+    counts[names[i]] = countNative(names[i], () => within(i + 1), filter === 'all' ? undefined : filter);
+  };
+  within(0);
+  return counts;
+}
+
 const countBackpropInput = (fn: () => void) => countNative('conv2dBackpropInput', fn);
 const countTiles = (fn: () => void) => countNative('tile', fn);
 /** Native square calls (the Square kernel's) of at least `min` elements. */
@@ -345,24 +363,19 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     tf.setBackend('onednn');
     let actual: Float32Array[] = [];
     let reluGradients = 0;
-    let sums = 0;
-    let adds = 0;
     const terms: number[] = [];
+    let counts = { sumTerms: 0, binary: 0 };
     const calls = countNormalizations(() => {
       reluGradients = countUnaryGrads('relu', () => {
-        sums = countNative(
-          'sumTerms',
-          () => {
-            adds = countNative(
-              'binary',
-              () => {
-                actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
-              },
-              (op, _a, _b, out) =>
-                (op === BINARY_OPS.indexOf('add') || op === BINARY_OPS.indexOf('sub')) && out.length >= DEFERRED_MIN,
-            );
+        counts = countCalls(
+          {
+            sumTerms: (kinds) => terms.push(kinds[0]) > 0,
+            binary: (op, _a, _b, out) =>
+              (op === BINARY_OPS.indexOf('add') || op === BINARY_OPS.indexOf('sub')) && out.length >= DEFERRED_MIN,
           },
-          (kinds) => terms.push(kinds[0]) > 0,
+          () => {
+            actual = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+          },
         );
       });
     });
@@ -372,8 +385,7 @@ describe('BatchNorm and Relu in one pass (a BatchNorm layer followed by a relu)'
     assert.deepEqual(calls, { plain: 0, relu: 1 });
     assert.equal(reluGradients, 0);
     assert.deepEqual(terms, [3]);
-    assert.equal(sums, 1);
-    assert.equal(adds, 0);
+    assert.equal(counts.binary, 0);
     for (const [i, values] of actual.entries()) {
       const e = expected[i].values;
       let magnitude = 1;
@@ -436,18 +448,10 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
     const [expected] = runOn('cpu', () => run((t) => t));
     tf.setBackend('onednn');
     let fused: Float32Array | undefined;
-    let adds = 0;
-    const sums = countNative('sumTerms', () => {
-      adds = countNative(
-        'binary',
-        () => {
-          fused = tf.tidy(() => run((t) => t).dataSync() as Float32Array);
-        },
-        isAdd,
-      );
+    const counts = countCalls({ sumTerms: 'all', binary: isAdd }, () => {
+      fused = tf.tidy(() => run((t) => t).dataSync() as Float32Array);
     });
-    assert.equal(sums, 1);
-    assert.equal(adds, 0);
+    assert.deepEqual(counts, { sumTerms: 1, binary: 0 });
     assert.deepEqual(fused, expected.values);
     // Each partial sum read as soon as it is made: the same bits.
     const made = tf.tidy(() =>
@@ -497,24 +501,13 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
     ];
     tf.setBackend('onednn');
     let fused: Float32Array[] = [];
-    let adds = 0;
-    let relus = 0;
-    const sums = countNative('sumTerms', () => {
-      adds = countNative(
-        'binary',
-        () => {
-          relus = countNative(
-            'unary',
-            () => {
-              fused = tf.tidy(() => run((t) => t).map((t) => t.dataSync() as Float32Array));
-            },
-            (op) => op === UNARY_OPS.indexOf('relu'),
-          );
-        },
-        isAdd,
-      );
-    });
-    assert.deepEqual([sums, adds, relus], [3, 0, 0]);
+    const counts = countCalls(
+      { sumTerms: 'all', binary: isAdd, unary: (op) => op === UNARY_OPS.indexOf('relu') },
+      () => {
+        fused = tf.tidy(() => run((t) => t).map((t) => t.dataSync() as Float32Array));
+      },
+    );
+    assert.deepEqual(counts, { sumTerms: 3, binary: 0, unary: 0 });
     // Each sum made first, then a Relu kernel: the same bits (as plain arrays, compared element by
     // element with Object.is: NaN equal to NaN, −0 not equal to 0).
     const apart = tf.tidy(() =>
@@ -565,21 +558,18 @@ describe("deferred sums (a square's gradient and what is added to it)", { skip: 
       };
       tf.setBackend('onednn');
       let fused: Float32Array[] = [];
-      let subs = 0;
-      let squares = 0;
-      const sums = countNative('sumTerms', () => {
-        subs = countNative(
-          'binary',
-          () => {
-            squares = countSquares(() => {
-              fused = tf.tidy(() => run(false).map((t) => t.dataSync() as Float32Array));
-            }, DEFERRED_MIN);
-          },
-          isSub,
-        );
-      });
+      const counts = countCalls(
+        {
+          sumTerms: 'all',
+          binary: isSub,
+          unary: (op, x) => op === UNARY_OPS.indexOf('square') && x.length >= DEFERRED_MIN,
+        },
+        () => {
+          fused = tf.tidy(() => run(false).map((t) => t.dataSync() as Float32Array));
+        },
+      );
       // Only the gradients' sum is written: not x − mean, its square or its square's gradient.
-      assert.deepEqual([sums, subs, squares], [1, 0, 0], `${shape}`);
+      assert.deepEqual(counts, { sumTerms: 1, binary: 0, unary: 0 }, `${shape}`);
       // x − mean made by the Sub kernel first: the same bits.
       const apart = tf.tidy(() => run(true).map((t) => t.dataSync() as Float32Array));
       for (const [i, values] of fused.entries()) assert.deepEqual(values, apart[i], `${shape}: output ${i}`);

@@ -20,10 +20,10 @@ export function relu(args: KernelArgs) {
   const backend = cpuBackend(args);
   const normalization = deferredSourceOf(backend, x, 'normalization');
   const sum = normalization === null ? deferredSourceOf(backend, x, 'sum') : null;
-  if (normalization === null && sum === null) return nativeUnary(Relu, 'relu', args);
+  const write = normalization?.relu ?? (sum && ((out: Float32Array) => writeSum(sum.terms, out, true)));
+  if (!write) return nativeUnary(Relu, 'relu', args);
   const out = outputArray(backend, sizeOf(x.shape));
-  if (normalization !== null) normalization.relu(out);
-  else if (sum !== null) writeSum(sum.terms, out, true);
+  write(out);
   return backend.makeTensorInfo(x.shape, 'float32', out);
 }
 
