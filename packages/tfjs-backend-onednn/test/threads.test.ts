@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
 import { getThreads, nativeAvailable, setThreads } from '../src/index.js';
+import { WORKER_SPINS } from '../src/native.js';
 import { randomTensor } from './helpers.js';
 
 const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
@@ -19,17 +21,63 @@ describe('thread control', { skip: !nativeAvailable() }, () => {
     assert.equal(getThreads(), initial);
   });
 
-  it('reads TFJS_ONEDNN_THREADS and sets a passive OpenMP wait policy', () => {
+  // A child process with `env` (TFJS_ONEDNN_THREADS 2, no OpenMP settings unless given) runs `body`
+  // after importing the backend and prints what it returns as JSON.
+  const child = (body: string, env: NodeJS.ProcessEnv = {}) => {
     const script = `
+      const tf = await import('@tensorflow/tfjs-core');
       const backend = await import(${JSON.stringify(index)});
-      console.log(JSON.stringify({ threads: backend.getThreads(), wait: process.env.OMP_WAIT_POLICY }));
+      await tf.setBackend('onednn');
+      console.log(JSON.stringify(await (async () => { ${body} })()));
     `;
-    const env: NodeJS.ProcessEnv = { ...process.env, TFJS_ONEDNN_THREADS: '2' };
-    delete env.OMP_WAIT_POLICY;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
-    assert.equal(child.status, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout.trim().split('\n').pop()!), { threads: 2, wait: 'passive' });
+    const base: NodeJS.ProcessEnv = { ...process.env, TFJS_ONEDNN_THREADS: '2' };
+    delete base.OMP_WAIT_POLICY;
+    delete base.GOMP_SPINCOUNT;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...base, ...env },
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+    });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!);
+  };
+  const settings = `return { threads: backend.getThreads(), policy: process.env.OMP_WAIT_POLICY ?? null, spins: process.env.GOMP_SPINCOUNT ?? null };`;
+
+  it('reads TFJS_ONEDNN_THREADS and bounds how long idle OpenMP workers spin, unless the user set it', () => {
+    assert.deepEqual(child(settings), { threads: 2, policy: null, spins: String(WORKER_SPINS) });
+    assert.deepEqual(child(settings, { OMP_WAIT_POLICY: 'active' }), { threads: 2, policy: 'active', spins: null });
+    assert.deepEqual(child(settings, { GOMP_SPINCOUNT: '5' }), { threads: 2, policy: null, spins: '5' });
   });
+
+  // Two-thread kernels, then 300 ms of nothing, twice: the process's CPU time over the second pause
+  // shows whether the OpenMP worker went to sleep (the first also holds V8's work after start-up).
+  const idleCpuMs = `
+    const x = tf.ones([1 << 20]);
+    let used;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5; i++) tf.relu(x).dispose();
+      const before = process.cpuUsage();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      used = process.cpuUsage(before);
+    }
+    return (used.user + used.system) / 1000;
+  `;
+
+  it('lets an idle OpenMP worker sleep: a process waiting after a two-thread kernel uses no CPU', () => {
+    const idle = child(idleCpuMs);
+    assert.ok(idle < 30, `${idle} ms of CPU in a 300 ms pause`);
+  });
+
+  it(
+    'spins as told by an OMP_WAIT_POLICY of its own (the measurement above can see a spinning worker)',
+    {
+      skip: availableParallelism() < 2 && 'one CPU: libgomp throttles spinning',
+    },
+    () => {
+      const spinning = child(idleCpuMs, { OMP_WAIT_POLICY: 'active' });
+      assert.ok(spinning > 150, `${spinning} ms of CPU in a 300 ms pause`);
+    },
+  );
 
   it('runs a small convolution on one thread: the same bits at 1 and 2 threads, forward and backward', async () => {
     await tf.setBackend('onednn');
