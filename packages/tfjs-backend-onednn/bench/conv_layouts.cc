@@ -8,7 +8,7 @@
 //
 //   npm run bench:layouts -- [workload ...] [--rounds N]      (workloads: lenet5 cnn resnet20 alexnet)
 //
-// Threads follow OMP_NUM_THREADS (convolutions under 1e8 FLOPs on one, as the backend runs them),
+// Threads follow OMP_NUM_THREADS (convolutions under 1e7 FLOPs on one, as the backend runs them),
 // the ISA DNNL_MAX_CPU_ISA. Rounds alternate the two layouts; each round times every convolution of
 // the workload several times and keeps the median, cycling through buffers larger than the
 // last-level cache so that activations arrive from memory as in a training step. Reported: the workload's summed milliseconds per pass and layout (median and range over the
@@ -66,8 +66,8 @@ const std::vector<Workload> kWorkloads = {
 constexpr size_t kColdBytes = size_t{64} << 20;  // twice this machine's 32 MiB L3
 constexpr int kReps = 9;
 
-// As native/conv.cc runs them: convolutions under 1e8 FLOPs on one thread.
-constexpr double kParallelMinFlops = 1e8;
+// As native/conv.cc runs them: convolutions under 1e7 FLOPs on one thread.
+constexpr double kParallelMinFlops = 1e7;
 
 dnnl::engine engine(dnnl::engine::kind::cpu, 0);
 dnnl::stream stream(engine);
@@ -141,7 +141,9 @@ Times TimeConv(const Conv& c, bool valid, bool first, tag activations) {
   dnnl::convolution_backward_weights::primitive_desc wpd(
       dnnl::convolution_backward_weights::desc(alg, src, weights, dst, strides, padL, padR), engine, fpd);
 
+  // Each pass gets buffers in the layouts its own primitive chose (with `any` they may differ).
   Ring x(fpd.src_desc()), y(fpd.dst_desc()), dx(dpd.diff_src_desc()), dy(dpd.diff_dst_desc());
+  Ring weightsX(wpd.src_desc()), weightsDy(wpd.diff_dst_desc());
   memory w(fpd.weights_desc(), engine), wData(dpd.weights_desc(), engine), dw(wpd.diff_weights_desc(), engine);
   Fill(w);
   Fill(wData);
@@ -160,20 +162,23 @@ Times TimeConv(const Conv& c, bool valid, bool first, tag activations) {
     });
   }
   t.weights = Median([&] {
-    weightsGrad.execute(stream, {{DNNL_ARG_SRC, x.Next()}, {DNNL_ARG_DIFF_DST, dy.Next()}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    weightsGrad.execute(stream,
+                        {{DNNL_ARG_SRC, weightsX.Next()}, {DNNL_ARG_DIFF_DST, weightsDy.Next()}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
   });
-  if (fpd.src_desc() != memory::desc({c.batch, c.c, c.h, c.w}, memory::data_type::f32, tag::nhwc)) {
-    // x into the blocked layout for the forward pass and the weight gradient, dx out of it; y out
-    // of it, dy in for the input gradient and the weight gradient.
+  if (activations == tag::any) {
+    // x into the forward pass's and the weight gradient's layouts, dx out of the input gradient's;
+    // y out of the forward pass's, dy into the input gradient's and the weight gradient's.
     const memory::desc plainSrc({c.batch, c.c, c.h, c.w}, memory::data_type::f32, tag::nhwc);
     const memory::desc plainDst({c.batch, c.oc, outH, outW}, memory::data_type::f32, tag::nhwc);
     Ring px(plainSrc), py(plainDst);
     const auto time = [&](Ring& from, Ring& to) {
+      if (from.buffers[0].get_desc() == to.buffers[0].get_desc()) return 0.0;  // oneDNN chose NHWC there
       dnnl::reorder r(from.buffers[0], to.buffers[0]);
       return Median([&] { r.execute(stream, from.Next(), to.Next()); });
     };
-    const double srcIn = time(px, x), srcOut = time(dx, px), dstIn = time(py, dy), dstOut = time(y, py);
-    t.reorders = 2 * srcIn + (first ? 0 : srcOut) + dstOut + 2 * dstIn;
+    const double reorders = time(px, x) + time(px, weightsX) + (first ? 0 : time(dx, px)) + time(y, py) +
+                            time(py, dy) + time(py, weightsDy);
+    t.reorders = reorders;
   }
   omp_set_num_threads(threads);
   return t;

@@ -99,11 +99,11 @@ ConvShape ParseShape(Napi::Object p) {
 
 memory::desc Desc(const memory::dims& dims, tag t) { return memory::desc(dims, dt::f32, t); }
 
-// Below this many FLOPs (a convolution of about a millisecond on one core) a convolution runs on
-// one thread. oneDNN splits such small problems badly: LeNet-5's (6 and 16 channels, batch 128)
-// run no faster on 2 threads than on 1, and the first layer's weight gradient (1 input channel)
-// 4–5× slower, its threads reducing partial gradients of a 6-channel filter.
-constexpr double kConvParallelMinFlops = 1e8;
+// Below this many FLOPs (a convolution of about 0.1 ms on one core) a convolution runs on one
+// thread: splitting it saves microseconds, and its result then does not depend on the thread count.
+// LeNet-5's convolutions at batch 128 (30–60 MFLOP) are above it: with OpenMP workers that spin
+// between kernels they run 1.5–2× faster on two threads (docs/architecture.md).
+constexpr double kConvParallelMinFlops = 1e7;
 
 int ConvThreads(const ConvShape& s) { return s.Flops() < kConvParallelMinFlops ? 1 : omp_get_max_threads(); }
 
