@@ -226,41 +226,49 @@ function fmt(value: number | null): string {
   return value === null ? '—' : value >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }
 
-/** The table `pn bench` prints: ms per step, the ratio onednn/pytorch with its range over rounds, GFLOP/s against the sgemm peak. */
+/**
+ * The table `pn bench` prints: ms per step, the ratio onednn/pytorch with its range over rounds,
+ * GFLOP/s against the sgemm peak, the penalty's cost, peak memory; tfjs cpu's columns only where
+ * some row timed it (not under --no-cpu).
+ */
 export function benchTable(rows: readonly BenchRow[], sgemmPeak: Record<number, number | null> = {}): string {
-  const header = [
-    'workload',
-    'threads',
-    'batch',
-    'onednn ms',
-    'pytorch ms',
-    'onednn/pytorch (range)',
-    'GFLOP/s onednn / pytorch / sgemm peak',
-    'penalty ×',
-    'cpu ms',
-    'cpu/onednn',
-    'RSS onednn/pytorch MB',
-  ];
+  const withCpu = rows.some((r) => r.cpuMs !== null);
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? (a / b).toFixed(2) : '—');
-  const lines = rows.map((r) => [
-    r.workload,
-    String(r.threads),
-    String(r.batch),
-    fmt(r.onednnMs),
-    fmt(r.pytorchMs),
-    r.ratio === null
-      ? '—'
-      : `${r.ratio.toFixed(2)} (${r.ratioMin?.toFixed(2)}–${r.ratioMax?.toFixed(2)}, ${r.rounds} rounds)`,
-    `${fmt(r.onednnGflops)} / ${fmt(r.pytorchGflops)} / ${fmt(sgemmPeak[r.threads] ?? null)}`,
-    r.penaltyRatio === null ? '—' : r.penaltyRatio.toFixed(2),
-    `${fmt(r.cpuMs)}${r.cpuScaled ? '*' : ''}`,
-    ratio(r.cpuMs, r.onednnMs),
-    `${fmt(r.onednnPeakRssMB)} / ${fmt(r.pytorchPeakRssMB)}`,
-  ]);
+  const columns: [string, (r: BenchRow) => string][] = [
+    ['workload', (r) => r.workload],
+    ['threads', (r) => String(r.threads)],
+    ['batch', (r) => String(r.batch)],
+    ['onednn ms', (r) => fmt(r.onednnMs)],
+    ['pytorch ms', (r) => fmt(r.pytorchMs)],
+    [
+      'onednn/pytorch (range)',
+      (r) =>
+        r.ratio === null
+          ? '—'
+          : `${r.ratio.toFixed(2)} (${r.ratioMin?.toFixed(2)}–${r.ratioMax?.toFixed(2)}, ${r.rounds} rounds)`,
+    ],
+    [
+      'GFLOP/s onednn / pytorch / sgemm peak',
+      (r) => `${fmt(r.onednnGflops)} / ${fmt(r.pytorchGflops)} / ${fmt(sgemmPeak[r.threads] ?? null)}`,
+    ],
+    ['penalty ×', (r) => (r.penaltyRatio === null ? '—' : r.penaltyRatio.toFixed(2))],
+    ...(withCpu
+      ? ([
+          ['cpu ms', (r) => `${fmt(r.cpuMs)}${r.cpuScaled ? '*' : ''}`],
+          ['cpu/onednn', (r) => ratio(r.cpuMs, r.onednnMs)],
+        ] satisfies [string, (r: BenchRow) => string][])
+      : []),
+    ['RSS onednn/pytorch MB', (r) => `${fmt(r.onednnPeakRssMB)} / ${fmt(r.pytorchPeakRssMB)}`],
+  ];
   return [
-    textTable(header, lines),
+    textTable(
+      columns.map(([name]) => name),
+      rows.map((r) => columns.map(([, cell]) => cell(r))),
+    ),
     '',
     'penalty ×: onednn step time with the default penalty against 3 earlier solutions / without it',
-    '* cpu scaled from a smaller batch: its full-batch step would exceed the budget',
+    ...(rows.some((r) => r.cpuScaled)
+      ? ['* cpu scaled from a smaller batch: its full-batch step would exceed the budget']
+      : []),
   ].join('\n');
 }

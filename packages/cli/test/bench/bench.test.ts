@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nativeAvailable } from 'tfjs-backend-onednn';
-import { PYTORCH_REF, pytorchVersion } from '../../src/bench/bench.js';
+import { type BenchRow, benchTable, PYTORCH_REF, pytorchVersion } from '../../src/bench/bench.js';
 
 const pn = fileURLToPath(new URL('../../../bin/pn.js', import.meta.url));
 
@@ -109,4 +109,41 @@ test('the PyTorch reference script ships inside the package, where pn bench look
   assert.ok(existsSync(PYTORCH_REF), PYTORCH_REF);
   const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
   assert.ok(manifest.files.includes('src/bench/pytorch_ref.py'));
+});
+
+test('the bench table shows tfjs cpu columns, and the scaled-cpu footnote, only where a row has them', () => {
+  const row: BenchRow = {
+    workload: 'lenet5',
+    threads: 2,
+    batch: 128,
+    onednnMs: 6.03,
+    cpuMs: null,
+    cpuScaled: null,
+    pytorchMs: 11.6,
+    ratio: 0.5,
+    ratioMin: 0.48,
+    ratioMax: 0.63,
+    rounds: 3,
+    gflop: 0.32,
+    onednnGflops: 53,
+    pytorchGflops: 27.5,
+    penaltyRatio: 1.06,
+    onednnPeakRssMB: 146,
+    pytorchPeakRssMB: 266,
+  };
+  const without = benchTable([row], { 2: 157 }).split('\n');
+  assert.doesNotMatch(without[0], /cpu/);
+  assert.match(
+    without[2],
+    /^lenet5 +2 +128 +6\.03 +11\.6 +0\.50 \(0\.48–0\.63, 3 rounds\) +53\.0 \/ 27\.5 \/ 157 +1\.06 +146 \/ 266$/,
+  );
+  assert.ok(!without.some((line) => line.startsWith('*')));
+
+  const timed = benchTable([row, { ...row, threads: 1, cpuMs: 90_000, cpuScaled: true }], { 1: 102, 2: 157 }).split(
+    '\n',
+  );
+  assert.match(timed[0], /penalty × +cpu ms +cpu\/onednn +RSS onednn\/pytorch MB$/);
+  assert.match(timed[2], /1\.06 +— +— +146 \/ 266$/);
+  assert.match(timed[3], /1\.06 +90000\* +14925\.37 +146 \/ 266$/);
+  assert.equal(timed.at(-1), '* cpu scaled from a smaller batch: its full-batch step would exceed the budget');
 });
