@@ -9,19 +9,22 @@
 //   npm run bench:layouts -- [workload ...] [--rounds N]      (workloads: lenet5 cnn resnet20 alexnet)
 //
 // Threads follow OMP_NUM_THREADS (convolutions under 1e7 FLOPs on one, as the backend runs them),
-// the ISA DNNL_MAX_CPU_ISA. Rounds alternate the two layouts; each round times every convolution of
-// the workload several times and keeps the median, cycling through buffers larger than the
-// last-level cache so that activations arrive from memory as in a training step. Reported: the workload's summed milliseconds per pass and layout (median and range over the
-// rounds), blocked/NHWC, and the reorders.
+// the ISA DNNL_MAX_CPU_ISA. Each round times both layouts, which one first alternating between
+// rounds, every convolution several times (the median kept), cycling through buffers of twice the
+// last-level cache so that activations arrive from memory as in a training step. Reported: the
+// workload's summed milliseconds per pass and layout (median and range over the rounds),
+// blocked/NHWC, and the reorders. Written against oneDNN 2.x (Debian's 2.6): 3.x dropped the
+// operation descriptors used here.
 #include <dnnl.hpp>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -30,40 +33,46 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 
+// `count` convolution layers of one shape: input h × w × c, a k × k filter to oc channels, stride,
+// and tfjs's "same" padding unless `valid`.
 struct Conv {
-  int count, batch, h, w, c, k, oc, stride;
+  int count, h, w, c, k, oc, stride;
+  bool valid = false;
 };
 
-// Input size, filter and stride of each convolution layer, with tfjs's "same" padding except for
-// LeNet-5's second layer ("valid"); `count` layers of that shape. The input layer's input gradient
+// The bench workloads' convolutions (packages/cli/src/models). The input layer's input gradient
 // is not computed by tfjs (nothing needs it), so it is skipped here too.
 struct Workload {
   const char* name;
-  bool firstValid;  // LeNet-5's second convolution is unpadded
+  int batch;
   std::vector<Conv> convs;
 };
 
 const std::vector<Workload> kWorkloads = {
-    {"lenet5", true, {{1, 128, 28, 28, 1, 5, 6, 1}, {1, 128, 14, 14, 6, 5, 16, 1}}},
-    {"cnn", false, {{1, 64, 32, 32, 3, 3, 32, 1}, {1, 64, 16, 16, 32, 3, 64, 1}}},
+    {"lenet5", 128, {{1, 28, 28, 1, 5, 6, 1}, {1, 14, 14, 6, 5, 16, 1, true}}},
+    {"cnn", 64, {{1, 32, 32, 3, 3, 32, 1}, {1, 16, 16, 32, 3, 64, 1}}},
     {"resnet20",
-     false,
-     {{1, 128, 32, 32, 3, 3, 16, 1},
-      {6, 128, 32, 32, 16, 3, 16, 1},
-      {1, 128, 32, 32, 16, 3, 32, 2},
-      {5, 128, 16, 16, 32, 3, 32, 1},
-      {1, 128, 16, 16, 32, 3, 64, 2},
-      {5, 128, 8, 8, 64, 3, 64, 1}}},
+     128,
+     {{1, 32, 32, 3, 3, 16, 1},
+      {6, 32, 32, 16, 3, 16, 1},
+      {1, 32, 32, 16, 3, 32, 2},
+      {5, 16, 16, 32, 3, 32, 1},
+      {1, 16, 16, 32, 3, 64, 2},
+      {5, 8, 8, 64, 3, 64, 1}}},
     {"alexnet",
-     false,
-     {{1, 128, 32, 32, 3, 11, 64, 4},
-      {1, 128, 4, 4, 64, 5, 192, 1},
-      {1, 128, 2, 2, 192, 3, 384, 1},
-      {1, 128, 2, 2, 384, 3, 256, 1},
-      {1, 128, 2, 2, 256, 3, 256, 1}}},
+     128,
+     {{1, 32, 32, 3, 11, 64, 4},
+      {1, 4, 4, 64, 5, 192, 1},
+      {1, 2, 2, 192, 3, 384, 1},
+      {1, 2, 2, 384, 3, 256, 1},
+      {1, 2, 2, 256, 3, 256, 1}}},
 };
 
-constexpr size_t kColdBytes = size_t{64} << 20;  // twice this machine's 32 MiB L3
+// Each buffer ring holds at least twice the last-level cache (32 MiB where the system does not say).
+size_t ColdBytes() {
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return 2 * (l3 > 0 ? static_cast<size_t>(l3) : size_t{32} << 20);
+}
 constexpr int kReps = 9;
 
 // As native/conv.cc runs them: convolutions under 1e7 FLOPs on one thread.
@@ -87,7 +96,8 @@ struct Ring {
   std::vector<memory> buffers;
   size_t next = 0;
   explicit Ring(const memory::desc& d) {
-    const size_t copies = std::max<size_t>(1, std::min<size_t>(16, kColdBytes / std::max<size_t>(1, d.get_size())));
+    const size_t size = std::max<size_t>(1, d.get_size());
+    const size_t copies = (ColdBytes() + size - 1) / size;
     for (size_t i = 0; i < copies; i++) {
       buffers.emplace_back(d, engine);
       Fill(buffers.back());
@@ -113,23 +123,24 @@ double Median(Fn run) {
 struct Times {
   double forward = 0, data = 0, weights = 0;
   double reorders = 0;  // blocked only: NHWC in and out around each pass, as PyTorch runs them
-  std::string impl;
+  std::string impl;  // the implementations oneDNN chose for the forward pass and the weight gradient
 };
 
 // One convolution's three passes with activations in `activations` (nhwc or any).
-Times TimeConv(const Conv& c, bool valid, bool first, tag activations) {
+Times TimeConv(const Conv& c, int batch, bool first, tag activations) {
+  const bool valid = c.valid;
   const int64_t outH = valid ? c.h - c.k + 1 : (c.h + c.stride - 1) / c.stride;
   const int64_t outW = valid ? c.w - c.k + 1 : (c.w + c.stride - 1) / c.stride;
   const int64_t totalH = valid ? 0 : std::max<int64_t>(0, (outH - 1) * c.stride + c.k - c.h);
   const int64_t totalW = valid ? 0 : std::max<int64_t>(0, (outW - 1) * c.stride + c.k - c.w);
   // tfjs "same": the larger half of the padding at the end
-  const double flops = 2.0 * c.batch * outH * outW * c.oc * c.k * c.k * c.c;
+  const double flops = 2.0 * batch * outH * outW * c.oc * c.k * c.k * c.c;
   const int threads = omp_get_max_threads();
   omp_set_num_threads(flops < kParallelMinFlops ? 1 : threads);
   const memory::dims strides{c.stride, c.stride}, padL{totalH / 2, totalW / 2},
       padR{totalH - totalH / 2, totalW - totalW / 2};
-  const memory::desc src({c.batch, c.c, c.h, c.w}, memory::data_type::f32, activations);
-  const memory::desc dst({c.batch, c.oc, outH, outW}, memory::data_type::f32, activations);
+  const memory::desc src({batch, c.c, c.h, c.w}, memory::data_type::f32, activations);
+  const memory::desc dst({batch, c.oc, outH, outW}, memory::data_type::f32, activations);
   const memory::desc weights({c.oc, c.c, c.k, c.k}, memory::data_type::f32, tag::any);
   const auto alg = dnnl::algorithm::convolution_direct;
 
@@ -153,6 +164,7 @@ Times TimeConv(const Conv& c, bool valid, bool first, tag activations) {
 
   Times t;
   t.impl = fpd.impl_info_str();
+  if (wpd.impl_info_str() != t.impl) t.impl += std::string(" / ") + wpd.impl_info_str();
   t.forward = Median([&] {
     forward.execute(stream, {{DNNL_ARG_SRC, x.Next()}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y.Next()}});
   });
@@ -168,8 +180,8 @@ Times TimeConv(const Conv& c, bool valid, bool first, tag activations) {
   if (activations == tag::any) {
     // x into the forward pass's and the weight gradient's layouts, dx out of the input gradient's;
     // y out of the forward pass's, dy into the input gradient's and the weight gradient's.
-    const memory::desc plainSrc({c.batch, c.c, c.h, c.w}, memory::data_type::f32, tag::nhwc);
-    const memory::desc plainDst({c.batch, c.oc, outH, outW}, memory::data_type::f32, tag::nhwc);
+    const memory::desc plainSrc({batch, c.c, c.h, c.w}, memory::data_type::f32, tag::nhwc);
+    const memory::desc plainDst({batch, c.oc, outH, outW}, memory::data_type::f32, tag::nhwc);
     Ring px(plainSrc), py(plainDst);
     const auto time = [&](Ring& from, Ring& to) {
       if (from.buffers[0].get_desc() == to.buffers[0].get_desc()) return 0.0;  // oneDNN chose NHWC there
@@ -188,7 +200,7 @@ Times TimeWorkload(const Workload& workload, tag activations) {
   Times sum;
   for (size_t i = 0; i < workload.convs.size(); i++) {
     const Conv& c = workload.convs[i];
-    const Times t = TimeConv(c, workload.firstValid && i == 1, i == 0, activations);
+    const Times t = TimeConv(c, workload.batch, i == 0, activations);
     sum.forward += c.count * t.forward;
     sum.data += c.count * t.data;
     sum.weights += c.count * t.weights;
@@ -227,7 +239,9 @@ int main(int argc, char** argv) {
     auto found = std::find_if(kWorkloads.begin(), kWorkloads.end(),
                               [&](const Workload& w) { return std::strcmp(w.name, argv[i]) == 0; });
     if (found == kWorkloads.end()) {
-      std::fprintf(stderr, "unknown workload %s; choose from lenet5, cnn, resnet20, alexnet (or --rounds N)\n", argv[i]);
+      std::string names;
+      for (const Workload& w : kWorkloads) names += (names.empty() ? "" : ", ") + std::string(w.name);
+      std::fprintf(stderr, "unknown workload %s; choose from %s (or --rounds N)\n", argv[i], names.c_str());
       return 2;
     }
     chosen.push_back(&*found);
@@ -240,12 +254,14 @@ int main(int argc, char** argv) {
   std::printf("threads %s, DNNL_MAX_CPU_ISA %s, %d rounds; ms per training step's convolutions\n",
               threads ? threads : "(OpenMP default)", isa ? isa : "(all)", rounds);
   std::printf("%-9s %-8s %-24s %-24s %-24s %-24s %s\n", "workload", "layout", "forward", "input grad", "weight grad",
-              "total", "implementation");
+              "total", "implementation (forward / weight grad)");
   for (const Workload* workload : chosen) {
-    std::map<int, std::vector<double>> samples[2];  // [layout][pass 0..3, 4: reorders]
+    // [layout][forward, input gradient, weight gradient, total, reorders]
+    std::array<std::array<std::vector<double>, 5>, 2> samples;
     std::string impl[2];
     for (int round = 0; round < rounds; round++) {
-      for (int layout = 0; layout < 2; layout++) {
+      for (int order = 0; order < 2; order++) {
+        const int layout = round % 2 == 0 ? order : 1 - order;  // which layout goes first alternates
         const Times t = TimeWorkload(*workload, layout == 0 ? tag::nhwc : tag::any);
         samples[layout][0].push_back(t.forward);
         samples[layout][1].push_back(t.data);

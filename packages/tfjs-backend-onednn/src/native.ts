@@ -147,23 +147,37 @@ export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 const DISABLED = 'disabled by TFJS_ONEDNN_DISABLE=1';
 
-/** GOMP_SPINCOUNT set when neither it nor OMP_WAIT_POLICY is: see load(). */
+/** GOMP_SPINCOUNT while the addon loads, when neither it nor OMP_WAIT_POLICY is set: see load(). */
 export const WORKER_SPINS = 10_000;
 
 function load(): { addon: NativeAddon | null; error: string | null } {
   if (process.env.TFJS_ONEDNN_DISABLE === '1') return { addon: null, error: DISABLED };
-  // OpenMP (libgomp) reads its settings when the library loads. An OpenMP worker that finds no work
-  // spins GOMP_SPINCOUNT times before it sleeps. 10,000 spins (1–2 ms of CPU after the last kernel)
-  // keep it awake from one kernel of a training step to the next, where sleeping at once (a passive
-  // wait policy: a futex wake per parallel region) made a two-thread ResNet-20 step up to 8% slower;
-  // libgomp's default (300,000, about 9 ms) leaves an idle process spinning longer against other
-  // work. The user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
-  if (process.env.OMP_WAIT_POLICY === undefined) process.env.GOMP_SPINCOUNT ??= String(WORKER_SPINS);
+  // An OpenMP worker that finds no work spins GOMP_SPINCOUNT times before it sleeps. 10,000 spins
+  // (about 0.3 ms here) keep it awake from one kernel of a training step to the next, where
+  // sleeping at once (a passive wait policy: a futex wake per parallel region) made a two-thread
+  // ResNet-20 step up to 8% slower; libgomp's default (300,000, about 9 ms) leaves an idle process
+  // spinning longer against other work. libgomp reads its settings once, when it loads with the
+  // addon, so the variable is set for that moment only: child processes (PyTorch in `pn bench`)
+  // start with the user's own. The user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. It has no effect
+  // in a worker thread (whose process.env is its own copy) or where libgomp was loaded before.
+  return withWorkerSpins(process.env, () => {
+    try {
+      const require = createRequire(import.meta.url);
+      return { addon: require('../../build/Release/onednn_backend.node') as NativeAddon, error: null };
+    } catch (error) {
+      return { addon: null, error: describeLoadError(error) };
+    }
+  });
+}
+
+/** Runs `load` with GOMP_SPINCOUNT = WORKER_SPINS in `env` where neither it nor OMP_WAIT_POLICY is set; `env` is as before afterwards. */
+export function withWorkerSpins<T>(env: NodeJS.ProcessEnv, load: () => T): T {
+  const set = env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined;
+  if (set) env.GOMP_SPINCOUNT = String(WORKER_SPINS);
   try {
-    const require = createRequire(import.meta.url);
-    return { addon: require('../../build/Release/onednn_backend.node') as NativeAddon, error: null };
-  } catch (error) {
-    return { addon: null, error: describeLoadError(error) };
+    return load();
+  } finally {
+    if (set) delete env.GOMP_SPINCOUNT;
   }
 }
 

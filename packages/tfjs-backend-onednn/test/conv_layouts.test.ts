@@ -30,7 +30,8 @@ describe('npm run bench:layouts', { skip: !nativeAvailable() }, () => {
     }
     const ratio = run.stdout.match(/^lenet5 +blocked\/nhwc (\d+\.\d+) .*reorders .*: (\d+\.\d) ms/m);
     assert.ok(ratio, run.stdout);
-    assert.ok(Number(ratio[1]) > 0 && Number(ratio[2]) > 0, ratio[0]);
+    // no reorders where oneDNN itself picks NHWC (it does not for these shapes on x86 with oneDNN 2.6)
+    assert.ok(Number(ratio[1]) > 0 && Number(ratio[2]) >= 0, ratio[0]);
   });
 
   it('names the workloads it knows when given another, and rejects a bad round count', () => {

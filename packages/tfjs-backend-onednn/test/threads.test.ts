@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs's gradients
 import { getThreads, nativeAvailable, setThreads } from '../src/index.js';
-import { WORKER_SPINS } from '../src/native.js';
+import { WORKER_SPINS, withWorkerSpins } from '../src/native.js';
 import { randomTensor } from './helpers.js';
 
 const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
@@ -21,32 +21,46 @@ describe('thread control', { skip: !nativeAvailable() }, () => {
     assert.equal(getThreads(), initial);
   });
 
-  // A child process with `env` (TFJS_ONEDNN_THREADS 2, no OpenMP settings unless given) runs `body`
-  // after importing the backend and prints what it returns as JSON.
-  const child = (body: string, env: NodeJS.ProcessEnv = {}) => {
+  // A child process (TFJS_ONEDNN_THREADS 2, no OpenMP settings) runs `before`, imports the backend,
+  // runs `body` and prints what it returns as JSON.
+  const child = (body: string, before = '') => {
     const script = `
+      ${before}
       const tf = await import('@tensorflow/tfjs-core');
       const backend = await import(${JSON.stringify(index)});
       await tf.setBackend('onednn');
       console.log(JSON.stringify(await (async () => { ${body} })()));
     `;
-    const base: NodeJS.ProcessEnv = { ...process.env, TFJS_ONEDNN_THREADS: '2' };
-    delete base.OMP_WAIT_POLICY;
-    delete base.GOMP_SPINCOUNT;
+    const env: NodeJS.ProcessEnv = { ...process.env, TFJS_ONEDNN_THREADS: '2' };
+    delete env.OMP_WAIT_POLICY;
+    delete env.GOMP_SPINCOUNT;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...base, ...env },
+      env,
       encoding: 'utf8',
       cwd: fileURLToPath(new URL('.', import.meta.url)),
     });
     assert.equal(run.status, 0, run.stderr);
     return JSON.parse(run.stdout.trim().split('\n').pop()!);
   };
-  const settings = `return { threads: backend.getThreads(), policy: process.env.OMP_WAIT_POLICY ?? null, spins: process.env.GOMP_SPINCOUNT ?? null };`;
 
-  it('reads TFJS_ONEDNN_THREADS and bounds how long idle OpenMP workers spin, unless the user set it', () => {
-    assert.deepEqual(child(settings), { threads: 2, policy: null, spins: String(WORKER_SPINS) });
-    assert.deepEqual(child(settings, { OMP_WAIT_POLICY: 'active' }), { threads: 2, policy: 'active', spins: null });
-    assert.deepEqual(child(settings, { GOMP_SPINCOUNT: '5' }), { threads: 2, policy: null, spins: '5' });
+  it('sets GOMP_SPINCOUNT while the addon loads where the user set no OpenMP wait, and restores the environment', () => {
+    const seen = (env: NodeJS.ProcessEnv) => {
+      const inside = withWorkerSpins(env, () => env.GOMP_SPINCOUNT);
+      return { inside, after: env.GOMP_SPINCOUNT };
+    };
+    assert.deepEqual(seen({}), { inside: String(WORKER_SPINS), after: undefined });
+    assert.deepEqual(seen({ OMP_WAIT_POLICY: 'passive' }), { inside: undefined, after: undefined });
+    assert.deepEqual(seen({ GOMP_SPINCOUNT: '5' }), { inside: '5', after: '5' });
+    const env: NodeJS.ProcessEnv = {};
+    assert.throws(() =>
+      withWorkerSpins(env, () => {
+        throw new Error('no addon');
+      }),
+    );
+    assert.equal(env.GOMP_SPINCOUNT, undefined);
+    // In a process: threads read, and nothing left for child processes (PyTorch in pn bench).
+    const settings = `return { threads: backend.getThreads(), native: backend.nativeAvailable(), spins: process.env.GOMP_SPINCOUNT ?? null };`;
+    assert.deepEqual(child(settings), { threads: 2, native: true, spins: null });
   });
 
   // Two-thread kernels, then 300 ms of nothing, twice: the process's CPU time over the second pause
@@ -69,12 +83,10 @@ describe('thread control', { skip: !nativeAvailable() }, () => {
   });
 
   it(
-    'spins as told by an OMP_WAIT_POLICY of its own (the measurement above can see a spinning worker)',
-    {
-      skip: availableParallelism() < 2 && 'one CPU: libgomp throttles spinning',
-    },
+    'hands OpenMP a setting made in process.env before the addon loads (the measurement above sees a spinning worker)',
+    { skip: availableParallelism() < 2 && 'one CPU: libgomp throttles spinning' },
     () => {
-      const spinning = child(idleCpuMs, { OMP_WAIT_POLICY: 'active' });
+      const spinning = child(idleCpuMs, `process.env.OMP_WAIT_POLICY = 'active';`);
       assert.ok(spinning > 150, `${spinning} ms of CPU in a 300 ms pause`);
     },
   );
