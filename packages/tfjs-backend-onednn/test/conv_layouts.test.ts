@@ -7,11 +7,18 @@ import { nativeAvailable } from '../src/index.js';
 // bench/conv_layouts.cc, built and run by `npm run bench:layouts`; here at one round of the smallest workload.
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+const env = { ...process.env, OMP_NUM_THREADS: '1' };
+
+/** `npm run bench:layouts -- args`: compiles the bench, then runs it. */
 function benchLayouts(...args: string[]) {
-  return spawnSync('npm', ['run', '-s', 'bench:layouts', '--', ...args], {
-    cwd: packageRoot,
+  return spawnSync('npm', ['run', '-s', 'bench:layouts', '--', ...args], { cwd: packageRoot, encoding: 'utf8', env });
+}
+
+/** The binary the script built, run without compiling it again. */
+function built(...args: string[]) {
+  return spawnSync(fileURLToPath(new URL('../../build/conv_layouts', import.meta.url)), args, {
     encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
+    env,
   });
 }
 
@@ -35,7 +42,7 @@ describe('npm run bench:layouts', { skip: !nativeAvailable() }, () => {
   });
 
   it('names the workloads it knows when given another, and rejects a bad round count', () => {
-    const unknown = benchLayouts('vgg16');
+    const unknown = built('vgg16');
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown workload vgg16; choose from lenet5, cnn, resnet20, alexnet/);
     for (const [args, got] of [
@@ -43,7 +50,7 @@ describe('npm run bench:layouts', { skip: !nativeAvailable() }, () => {
       [['--rounds', '3x'], '3x'],
       [['--rounds'], 'nothing'],
     ] as const) {
-      const rounds = benchLayouts(...args);
+      const rounds = built(...args);
       assert.equal(rounds.status, 2);
       assert.match(rounds.stderr, new RegExp(`--rounds takes a positive count, got ${got}\\n`));
     }
